@@ -1,0 +1,47 @@
+# The two commands: `make run` (embedded default) and `make test` (the whole suite).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app service_hub.wsgi
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test lint typecheck test-sqlite test-postgresql migrate seed bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+frontend/dist/index.html: $(shell find frontend/src frontend/package.json -type f 2>/dev/null)
+	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; fi
+
+run: $(VENV)/.runtime frontend/dist/index.html
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) serve --host 127.0.0.1 --port 5000
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test-sqlite: $(VENV)/.dev
+	$(BIN)/python -m pytest -q --db=sqlite
+
+test-postgresql: $(VENV)/.dev
+	TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python -m pytest -q --db=postgresql
+
+test: lint test-sqlite test-postgresql
+
+bench: $(VENV)/.dev
+	$(MAKE) -C bench all PYTHON=$(abspath $(BIN)/python)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Settings, logging and process configuration for every Service Hub process."""

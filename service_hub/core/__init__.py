@@ -1,0 +1,1 @@
+"""Infrastructure shared by every feature: app factory, extensions, database, errors, outbox."""

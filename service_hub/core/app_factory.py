@@ -1,0 +1,149 @@
+"""create_app(): bind settings, extensions and feature blueprints; nothing happens at import."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config.logging import configure_logging
+from config.settings import Settings
+from service_hub.core import extensions as ext
+from service_hub.core.db import configure_sqlite
+from service_hub.core.errors import register_error_handlers
+from service_hub.core.observability import init_observability
+from service_hub.core.tasks import celery_init_app
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def create_app(settings: Settings | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask("service_hub", instance_path=str(settings.instance_path), static_folder=None)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    app.config.update(
+        SERVICE_HUB=settings,
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True} if not settings.uses_sqlite else {},
+        MAX_CONTENT_LENGTH=settings.max_attachment_bytes + 1024 * 1024,
+        MAX_FORM_PARTS=200,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        SESSION_COOKIE_NAME="servicehub_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # CSRF is checked in auth.principal for cookie sessions only; tokens need none.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_HEADERS=["X-CSRFToken", "X-CSRF-Token"],
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        API_TITLE="Service Hub API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        API_SPEC_OPTIONS={
+            "components": {
+                "securitySchemes": {
+                    "session": {"type": "apiKey", "in": "cookie", "name": "servicehub_session"},
+                    "token": {"type": "http", "scheme": "bearer"},
+                }
+            },
+            "security": [{"session": []}, {"token": []}],
+        },
+    )
+    if overrides:
+        app.config.update(overrides)
+    if settings.trusted_proxy_count:
+        n = settings.trusted_proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    configure_logging(settings.log_json)
+
+    import service_hub.models  # noqa: F401  (register every table before anything uses the metadata)
+
+    ext.db.init_app(app)
+    if settings.uses_sqlite:
+        with app.app_context():
+            configure_sqlite(ext.db.engine)
+    ext.migrate.init_app(app, ext.db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    ext.login_manager.init_app(app)
+    ext.csrf.init_app(app)
+    ext.limiter.init_app(app)
+    # One Socket.IO server in the embedded default; processes share events over Redis in production.
+    ext.socketio.init_app(
+        app,
+        message_queue=settings.redis_url,
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", _socketio_async_mode()),
+        cors_allowed_origins=[],
+    )
+    celery_init_app(app, settings)
+
+    init_observability(app)
+    from service_hub.auth.principal import init_auth
+
+    init_auth(app)
+    _register_blueprints(app)
+    register_error_handlers(app)
+    _register_commands(app)
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype in {"application/json", "application/problem+json"}:
+            response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        return response
+
+    return app
+
+
+def _socketio_async_mode() -> str:
+    """gevent only where gevent has patched the process (gunicorn's gevent worker); workers,
+    the scheduler and CLI commands run plain threads and emit through the message queue."""
+    try:
+        from gevent import monkey
+
+        return "gevent" if monkey.is_module_patched("socket") else "threading"
+    except ImportError:
+        return "threading"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from service_hub.auth.api import blp as auth_blp
+    from service_hub.customers.api import blp as customers_blp
+    from service_hub.frontend_host import frontend
+    from service_hub.org.api import blp as org_blp
+    from service_hub.tickets.api import blp as tickets_blp
+
+    ext.api.init_app(app)
+    for blp in (auth_blp, tickets_blp, customers_blp, org_blp):
+        ext.api.register_blueprint(blp)
+    app.register_blueprint(frontend)
+
+
+def _register_commands(app: Flask) -> None:
+    import click
+
+    from service_hub.demo.seed import seed_demo_command
+
+    app.cli.add_command(seed_demo_command)
+
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1")
+    @click.option("--port", default=5000, type=int)
+    def serve(host: str, port: int) -> None:
+        """Run the embedded default: web, Socket.IO and the scheduler in one process."""
+        from service_hub.scheduler import start_embedded
+
+        if not app.config["SERVICE_HUB"].is_production:
+            start_embedded(app)
+        ext.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)

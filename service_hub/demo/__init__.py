@@ -1,0 +1,1 @@
+"""Demo data: a realistic operator with centres, departments, agents, customers and tickets."""

@@ -1,0 +1,24 @@
+"""Every model, imported in one place so Alembic and the tests see the whole schema."""
+
+from service_hub.auth.models import ApiToken
+from service_hub.core.outbox import OutboxEvent
+from service_hub.customers.models import ContactIdentity, Customer
+from service_hub.org.models import Agent, Department, DepartmentMembership
+from service_hub.tickets.models import Attachment, AuditEvent, Counter, Message, Ticket, TicketInvitation, TicketTag
+
+__all__ = [
+    "Agent",
+    "ApiToken",
+    "Attachment",
+    "AuditEvent",
+    "ContactIdentity",
+    "Counter",
+    "Customer",
+    "Department",
+    "DepartmentMembership",
+    "Message",
+    "OutboxEvent",
+    "Ticket",
+    "TicketInvitation",
+    "TicketTag",
+]

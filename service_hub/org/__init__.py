@@ -1,0 +1,1 @@
+"""The organisation: service centres, departments and groups as a tree, and the agents in them."""

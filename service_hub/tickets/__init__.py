@@ -1,0 +1,1 @@
+"""Tickets, their messages and attachments, the audit trail, and the inbox queries."""

@@ -1,0 +1,1 @@
+"""The case engine, free of Flask: definitions, transitions, routing, assignment, SLA (issue 4)."""
