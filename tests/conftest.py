@@ -104,3 +104,51 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+class ApiClient:
+    """A test client logged in as one agent, sending the CSRF token like the browser app does."""
+
+    def __init__(self, client: FlaskClient, csrf_token: str) -> None:
+        self.client = client
+        self.csrf_token = csrf_token
+
+    def _send(self, method: str, url: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        headers = dict(kwargs.pop("headers", {}) or {})  # type: ignore[call-overload]
+        headers.setdefault("X-CSRFToken", self.csrf_token)
+        return self.client.open(url, method=method, headers=headers, **kwargs)
+
+    def get(self, url: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        return self.client.get(url, **kwargs)
+
+    def post(self, url: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        return self._send("POST", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        return self._send("PATCH", url, **kwargs)
+
+    def put(self, url: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        return self._send("PUT", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        return self._send("DELETE", url, **kwargs)
+
+
+def login(app: Flask, email: str, password: str) -> ApiClient:
+    client = app.test_client()
+    token = client.get("/api/v1/auth/csrf").json["csrf_token"]
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": password}, headers={"X-CSRFToken": token})
+    assert response.status_code == 200, response.json
+    return ApiClient(client, response.json["csrf_token"])
+
+
+@pytest.fixture
+def login_as(app: Flask):  # type: ignore[no-untyped-def]
+    """login_as(agent) -> an ApiClient with that agent's browser session."""
+    from tests.factories import PASSWORD
+
+    def _login(agent) -> ApiClient:  # type: ignore[no-untyped-def]
+        db.session.commit()
+        return login(app, agent.email, PASSWORD)
+
+    return _login

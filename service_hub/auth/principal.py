@@ -23,7 +23,7 @@ from service_hub.org.models import Agent, Role
 
 # Endpoints reachable without credentials. Everything else answers 401 to strangers.
 PUBLIC_ENDPOINTS = frozenset(
-    {"health.healthz", "health.readyz", "Auth.login", "Auth.csrf_token", "frontend.index", "frontend.asset", "static"}
+    {"health.healthz", "health.readyz", "Auth.Login", "Auth.CsrfToken", "frontend.index", "frontend.asset", "static"}
 )
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
