@@ -79,26 +79,37 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         db.engine.dispose()
 
 
+class _TestSession(scoped_session):  # type: ignore[type-arg]
+    """Survives Flask-SQLAlchemy's per-request remove(), so objects a test holds stay attached."""
+
+    def remove(self) -> None:
+        pass
+
+
 @pytest.fixture(autouse=True)
 def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Each test runs inside one outer transaction that is rolled back; commits become savepoints."""
+    """Each test runs inside one outer transaction that is rolled back; commits become savepoints.
+
+    No app context stays pushed during the test: each request gets its own, with its own `g`,
+    as in production.
+    """
     if "app" not in request.fixturenames:
         yield
         return
     application: Flask = request.getfixturevalue("app")
     with application.app_context():
         connection = db.engine.connect()
-        outer = connection.begin()
-        original = db.session
-        db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
         limiter.reset()
-        try:
-            yield
-        finally:
-            db.session.remove()
-            db.session = original
-            outer.rollback()
-            connection.close()
+    outer = connection.begin()
+    original = db.session
+    db.session = _TestSession(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+    try:
+        yield
+    finally:
+        scoped_session.remove(db.session)
+        db.session = original
+        outer.rollback()
+        connection.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from service_hub.auth.passwords import hash_password
 from service_hub.core.extensions import db
 from service_hub.customers.models import ContactIdentity, Customer, IdentityKind, Tier
 from service_hub.org.models import Agent, Department, DepartmentKind, DepartmentMembership, Presence, Role
-from service_hub.tickets.models import Channel, Direction, Message, Priority, Ticket, TicketStatus
+from service_hub.tickets.models import Attachment, Channel, Direction, Message, Priority, Ticket, TicketStatus
 
 PASSWORD = "correct horse battery"
 # Hashing with Argon2 once, not per agent, keeps the suite fast.
@@ -95,3 +95,13 @@ class MessageFactory(_Base):
     direction = Direction.INBOUND
     channel = Channel.EMAIL
     body_text = factory.Sequence(lambda n: f"Message body {n}")
+
+
+class AttachmentFactory(_Base):
+    class Meta:
+        model = Attachment
+
+    filename = "evidence.txt"
+    media_type = "text/plain"
+    size = 5
+    sha256 = "0" * 64

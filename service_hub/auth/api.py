@@ -74,6 +74,7 @@ class Login(MethodView):
         if agent is None:
             raise Problem("Wrong email or password.", status=401, code="invalid-credentials", title="Login failed")
         session.clear()  # no session fixation: a fresh session for the new identity
+        g.pop("csrf_token", None)  # and a fresh CSRF token bound to it
         login_user(agent)
         g.principal = Principal(agent=agent, via="session")
         return _me()

@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None, overrides: dict[str, Any] | Non
     if settings.trusted_proxy_count:
         n = settings.trusted_proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
-    configure_logging(settings.log_json)
+    if not app.testing:  # pytest captures logs itself
+        configure_logging(settings.log_json)
 
     import service_hub.models  # noqa: F401  (register every table before anything uses the metadata)
 

@@ -78,6 +78,9 @@ def _http_exception(exc: HTTPException) -> Response:
     detail = data.get("message") or exc.description or exc.name
     if errors and status in (400, 422):
         detail = "The request has invalid fields; see errors."
+        # A bad query string (unknown filter or operator) is a malformed request, not a bad entity.
+        if set(errors) == {"query"}:
+            status = 400
     code = (exc.name or "error").lower().replace(" ", "-")
     response = problem_response(status, code, exc.name or "Error", str(detail), errors)
     for name, value in exc.get_headers() or []:

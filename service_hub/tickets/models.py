@@ -162,6 +162,7 @@ class Message(db.Model):
     delivery_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    ticket: Mapped[Ticket] = relationship()
     author_agent: Mapped[Agent | None] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(back_populates="message", lazy="selectin", order_by="Attachment.id")
 
