@@ -23,6 +23,8 @@ from config.settings import Settings
 from service_hub import create_app
 from service_hub.core.extensions import db, limiter
 
+pytest_plugins = ["tests.world"]
+
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

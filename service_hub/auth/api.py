@@ -111,13 +111,14 @@ class Tokens(MethodView):
     @require(None, session_only=True)
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, NewTokenSchema)
-    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+    def post(self, data: dict[str, Any]) -> ApiToken:
         """Create an API token for an integration acting as me; the secret is shown once."""
         agent = current_principal().agent
         if "admin" in data["scopes"] and agent.role != Role.ADMIN:
             raise Forbidden("Only admins may create tokens with the 'admin' scope.")
         token, secret = operations.create_token(agent, data["name"], data["scopes"], data["expires_in_days"])
-        return {**TokenSchema().dump(token), "token": secret}
+        token.secret = secret  # type: ignore[attr-defined]  (shown once, never stored)
+        return token
 
 
 @blp.route("/me/tokens/<int:token_id>")

@@ -54,4 +54,4 @@ class TokenSchema(Schema):
 
 
 class NewTokenSchema(TokenSchema):
-    token = fields.String(metadata={"description": "The secret; shown once, only its hash is kept."})
+    token = fields.String(attribute="secret", metadata={"description": "The secret; shown once, only its hash is kept."})

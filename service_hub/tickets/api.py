@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, current_app, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 from sqlalchemy import select
 
 from service_hub.auth.principal import current_principal, require
@@ -47,7 +48,7 @@ def _ticket(ticket_id: int) -> Ticket:
 @blp.route("/tickets")
 class Tickets(MethodView):
     @require("tickets:read")
-    @blp.arguments(InboxQuery, location="query")
+    @blp.arguments(InboxQuery, location="query", unknown=RAISE)
     @blp.response(200, TicketPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List tickets visible to me: filters, sort, keyset pages; search by number, text or customer."""
@@ -96,7 +97,7 @@ MESSAGE_KEYS = [SortKey(Message.created_at, is_datetime=True), SortKey(Message.i
 @blp.route("/tickets/<int:ticket_id>/messages")
 class TicketMessages(MethodView):
     @require("tickets:read")
-    @blp.arguments(MessageListQuery, location="query")
+    @blp.arguments(MessageListQuery, location="query", unknown=RAISE)
     @blp.response(200, MessagePage)
     def get(self, args: dict[str, Any], ticket_id: int) -> dict[str, Any]:
         """The whole conversation, oldest first, in keyset pages."""

@@ -1,4 +1,4 @@
-"""Two centres with a department each, an agent in each, and tickets on both sides."""
+"""Fixture `world`: two centres with a department each, an agent in each, and tickets on both sides."""
 
 from __future__ import annotations
 
