@@ -12,10 +12,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config.logging import configure_logging
 from config.settings import Settings
 from service_hub.core import extensions as ext
+from service_hub.core.celery_app import celery_init_app
 from service_hub.core.db import configure_sqlite
 from service_hub.core.errors import register_error_handlers
 from service_hub.core.observability import init_observability
-from service_hub.core.tasks import celery_init_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,14 +6,17 @@ so a crash between commit and publish loses nothing (see issue 6 for the publish
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, String, delete
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service_hub.core.extensions import db
 from service_hub.core.types import BigIntPK, JSONDocument, UTCDateTime, utcnow
+
+# How long a disconnected browser can catch up from the outbox; older clients reload instead.
+CATCH_UP_WINDOW = timedelta(days=7)
 
 
 class OutboxEvent(db.Model):
@@ -33,3 +36,10 @@ def record_event(event_type: str, payload: dict[str, Any], rooms: list[str]) -> 
     event = OutboxEvent(event_type=event_type, payload=payload, rooms=rooms)
     db.session.add(event)
     return event
+
+
+def prune_outbox(older_than: timedelta = CATCH_UP_WINDOW) -> int:
+    """Delete events past the catch-up window; returns how many went."""
+    result = db.session.execute(delete(OutboxEvent).where(OutboxEvent.created_at < utcnow() - older_than))
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
