@@ -58,7 +58,7 @@ def _load_user(user_id: str) -> Agent | None:
     return agent
 
 
-def _token_principal(header: str) -> Principal:
+def token_principal(header: str) -> Principal:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
@@ -83,7 +83,7 @@ def _authenticate() -> None:
         return
     header = request.headers.get("Authorization")
     if header:
-        g.principal = _token_principal(header)
+        g.principal = token_principal(header)
         return
     if not current_user.is_authenticated:
         raise Unauthenticated("Log in or send an API token.")

@@ -1,0 +1,32 @@
+"""Socket.IO connections are authenticated like the API: the browser session or a bearer token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, join_room
+
+from service_hub.auth.principal import Principal, Unauthenticated, token_principal
+from service_hub.core.extensions import socketio
+
+
+def _principal(auth: Any) -> Principal:
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if token:
+        return token_principal(f"Bearer {token}")
+    if current_user.is_authenticated:
+        return Principal(agent=current_user._get_current_object(), via="session")
+    raise Unauthenticated("Log in or send an API token.")
+
+
+@socketio.on("connect")
+def on_connect(auth: Any = None) -> None:
+    try:
+        principal = _principal(auth)
+    except Unauthenticated as exc:
+        raise ConnectionRefusedError({"code": "unauthenticated", "detail": exc.detail}) from None
+    g.principal = principal
+    # Everyone has a personal room for notifications addressed to them.
+    join_room(f"agent:{principal.agent.id}")
