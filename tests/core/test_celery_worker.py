@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -28,7 +29,8 @@ def test_worker_prunes_the_outbox(backend, database_url, app, tmp_path):
     if backend != "postgresql":
         pytest.skip("the worker runs in production mode, which needs PostgreSQL")
     _redis_or_skip()
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    # A queue of its own, so parallel test runs on this Redis never take each other's tasks.
+    queue = f"test-{uuid.uuid4().hex[:8]}"
     engine = sa.create_engine(database_url)
     old = utcnow() - timedelta(days=30)
     with engine.begin() as conn:  # committed: the worker is another process
@@ -68,7 +70,7 @@ def test_worker_prunes_the_outbox(backend, database_url, app, tmp_path):
         from service_hub.core.celery_app import Celery
 
         client = Celery(broker=REDIS_URL, backend=REDIS_URL)
-        result = client.send_task("core.prune_outbox")
+        result = client.send_task("core.prune_outbox", queue=queue)
         try:
             deleted = result.get(timeout=60)
         except Exception:
