@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, overrides: dict[str, Any] | Non
     if not app.testing:  # pytest captures logs itself
         configure_logging(settings.log_json)
 
-    import service_hub.models  # noqa: F401  (register every table before anything uses the metadata)
+    import service_hub.models
 
     ext.db.init_app(app)
     if settings.uses_sqlite:
