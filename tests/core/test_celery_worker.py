@@ -61,6 +61,8 @@ def test_worker_prunes_the_outbox(backend, database_url, app, tmp_path):
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
+            "-Q",
+            queue,
         ],
         env=env,
         stdout=(tmp_path / "worker.log").open("w"),
