@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, overrides: dict[str, Any] | Non
     init_auth(app)
     _register_blueprints(app)
     import service_hub.realtime.connections  # noqa: F401  (Socket.IO event handlers)
+
     register_error_handlers(app)
     _register_commands(app)
 

@@ -6,12 +6,24 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, g, jsonify
+from marshmallow import Schema, fields
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE_BASE = "https://service-hub.dev/problems/"
+
+
+class ProblemSchema(Schema):
+    """The one error body of the API (application/problem+json)."""
+
+    type = fields.String(metadata={"description": "a URI naming the kind of problem"})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String(metadata={"description": "what went wrong, in words for a person"})
+    errors = fields.Dict(metadata={"description": "field errors by location (json, query, files) and field name"})
+    request_id = fields.String()
 
 
 class Problem(Exception):

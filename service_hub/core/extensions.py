@@ -13,6 +13,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from service_hub.core.errors import ProblemSchema
+
 
 class Base(DeclarativeBase):
     # Stable constraint names so Alembic migrations are the same on SQLite and PostgreSQL.
@@ -27,9 +29,14 @@ class Base(DeclarativeBase):
     )
 
 
+class ServiceHubApi(Api):
+    # Document errors as the problem+json body core.errors actually sends.
+    ERROR_SCHEMA = ProblemSchema
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-api = Api()
+api = ServiceHubApi()
 socketio = SocketIO()
 login_manager = LoginManager()
 csrf = CSRFProtect()
