@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app service_hub.wsgi
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint typecheck test-sqlite test-postgresql migrate seed bench clean
+.PHONY: run test lint browser test-sqlite test-postgresql bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -32,7 +32,11 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test-sqlite: $(VENV)/.dev
+# Debian's chromium for the browser tests; Playwright drives it, nothing is downloaded.
+browser:
+	sh scripts/install-browser.sh
+
+test-sqlite: $(VENV)/.dev browser
 	$(BIN)/python -m pytest -q --db=sqlite
 
 test-postgresql: $(VENV)/.dev

@@ -34,6 +34,7 @@ def asset(filename: str) -> Response:
     root = _root() / "assets"
     if not root.exists():
         abort(404)
-    response = send_from_directory(root, filename, max_age=31536000)
+    # Vite's built files carry a content hash in their names; the fallback's do not.
+    response = send_from_directory(root, filename, max_age=31536000 if root.parent == DIST else 0)
     response.headers["Content-Security-Policy"] = PAGE_CSP
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -137,8 +138,10 @@ def _register_commands(app: Flask) -> None:
     import click
 
     from service_hub.demo.seed import seed_demo_command
+    from service_hub.org.commands import create_admin_command
 
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_admin_command)
 
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1")
@@ -149,4 +152,6 @@ def _register_commands(app: Flask) -> None:
 
         if not app.config["SERVICE_HUB"].is_production:
             start_embedded(app)
+        # Flask ignores app.run() under `flask <command>` unless this is cleared.
+        os.environ.pop("FLASK_RUN_FROM_CLI", None)
         ext.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, g, jsonify
+from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, fields
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -84,6 +85,7 @@ def problem_response(status: int, code: str, title: str, detail: str, errors: di
 
 def _http_exception(exc: HTTPException) -> Response:
     status = exc.code or 500
+    title = exc.name or "Error"
     data = getattr(exc, "data", None) or {}
     # webargs (via flask-smorest) puts field errors in data["messages"], keyed by location.
     errors = data.get("messages")
@@ -92,9 +94,9 @@ def _http_exception(exc: HTTPException) -> Response:
         detail = "The request has invalid fields; see errors."
         # A bad query string (unknown filter or operator) is a malformed request, not a bad entity.
         if set(errors) == {"query"}:
-            status = 400
-    code = (exc.name or "error").lower().replace(" ", "-")
-    response = problem_response(status, code, exc.name or "Error", str(detail), errors)
+            status, title = 400, "Bad Request"
+    code = title.lower().replace(" ", "-")
+    response = problem_response(status, code, title, str(detail), errors)
     for name, value in exc.get_headers() or []:
         if name.lower() not in {"content-type", "content-length"}:
             response.headers[name] = value
@@ -103,6 +105,13 @@ def _http_exception(exc: HTTPException) -> Response:
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_exception)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> Response:
+        # A missing or stale CSRF token is a refusal, not a malformed request.
+        return problem_response(
+            403, "csrf-failed", "CSRF check failed", f"{exc.description} Fetch /api/v1/auth/csrf and send it as X-CSRFToken."
+        )
 
     @app.errorhandler(Problem)
     def _problem(exc: Problem) -> Response:

@@ -185,7 +185,7 @@ def get_agent(agent_id: int) -> Agent:
 
 
 def create_agent(
-    actor: Agent,
+    actor: Agent | None,
     *,
     email: str,
     name: str,
@@ -218,7 +218,7 @@ def create_agent(
     _set_departments(agent, department_ids)
     db.session.add(agent)
     _commit_or_conflict(f"The email {email} is already used by another agent.")
-    log.info("agent %s (%s, %s) created by agent %s", agent.id, email, role.value, actor.id)
+    log.info("agent %s (%s, %s) created by %s", agent.id, email, role.value, f"agent {actor.id}" if actor else "the command line")
     return agent
 
 

@@ -30,5 +30,5 @@ def test_login_without_csrf_token_is_refused(app, client):
 
     db.session.commit()
     r = client.post("/api/v1/auth/login", json={"email": agent.email, "password": PASSWORD})
-    assert r.status_code == 400
+    assert r.status_code == 403
     assert "CSRF" in r.json["detail"]

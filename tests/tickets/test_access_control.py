@@ -108,6 +108,6 @@ def test_every_endpoint_but_health_and_login_needs_authentication(app, client):
 def test_session_write_without_csrf_token_is_refused(world, login_as):
     api = login_as(world.agent_a)
     r = api.client.post(f"/api/v1/tickets/{world.ticket_a.id}/messages", json={"kind": "note", "body_text": "x"})
-    assert r.status_code == 400 and "CSRF" in r.json["detail"]
+    assert r.status_code == 403 and "CSRF" in r.json["detail"]
     ok = api.post(f"/api/v1/tickets/{world.ticket_a.id}/messages", json={"kind": "note", "body_text": "x"})
     assert ok.status_code == 201
