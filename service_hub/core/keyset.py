@@ -1,7 +1,11 @@
-"""Keyset (seek) pagination over any ORDER BY, including descending and NULLS LAST keys.
+"""Keyset (seek) pagination: the next page starts after the last row, with one index range scan.
 
-OFFSET reads and throws away every row before the page; a keyset cursor starts where the last
-page ended, so page 1 and page 10,000 cost the same. The cursor is opaque to clients.
+OFFSET reads and throws away every row before the page; a keyset cursor names the place where the
+last page ended, so page 1 and page 10,000 cost the same. For the database to start the scan at
+that place, the sort keys are compared as one row value, `(k1, k2, id) > (v1, v2, v3)`, which
+needs every key in one direction and no NULLs. So a key sorted the other way is negated
+(`inverted`), and a nullable key sorts as COALESCE(key, far future): NULL deadlines come last.
+The indexes (see tickets.models) are built on exactly these expressions.
 """
 
 from __future__ import annotations
@@ -13,21 +17,63 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Integer, Select, func, tuple_, type_coerce
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 
 from service_hub.core.errors import Problem
+from service_hub.core.types import UTCDateTime
+
+
+class far_future(FunctionElement[datetime]):
+    """A timestamp after every real one, spelled so an expression index can match it."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(far_future, "postgresql")
+def _far_future_pg(element: far_future, compiler: Any, **kw: Any) -> str:
+    return "'infinity'::timestamptz"
+
+
+@compiles(far_future)
+def _far_future_default(element: far_future, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps datetimes as ISO text; this sorts after every stored value.
+    return "'9999-12-31 23:59:59.999999'"
 
 
 @dataclass(frozen=True)
 class SortKey:
-    column: Any  # an ORM attribute or column expression
-    descending: bool = False
-    nullable: bool = False  # NULLs sort last in either direction
-    is_datetime: bool = False
+    column: Any  # a mapped attribute; the cursor reads the row's attribute of the same name
+    kind: type = int  # int, str or datetime: how the cursor value is checked and decoded
+    inverted: bool = False  # sort this integer key the other way (negated)
+    nullable: bool = False  # NULL sorts last, as far_future()
 
-    def order_by(self) -> Any:
-        expr = self.column.desc() if self.descending else self.column.asc()
-        return expr.nulls_last() if self.nullable else expr
+    def expression(self) -> ColumnElement[Any]:
+        if self.inverted:
+            return -type_coerce(self.column, Integer())
+        if self.nullable:
+            return func.coalesce(self.column, far_future())
+        return self.column  # type: ignore[no-any-return]
+
+    def value_of(self, row: Any) -> Any:
+        value = getattr(row, self.column.key)
+        return int(value) if self.inverted else value
+
+    def bound(self, value: Any) -> Any:
+        if value is None:
+            return far_future()
+        return -value if self.inverted else value
+
+
+@dataclass(frozen=True)
+class Sort:
+    keys: tuple[SortKey, ...]  # the last key must be unique (the id) so the order is total
+    descending: bool = False
+
+    def order_by(self) -> list[Any]:
+        return [k.expression().desc() if self.descending else k.expression().asc() for k in self.keys]
 
 
 class InvalidCursor(Problem):
@@ -39,54 +85,39 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
+def decode_cursor(cursor: str, sort: Sort) -> list[Any]:
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(raw, list) or len(raw) != len(keys):
+        if not isinstance(raw, list) or len(raw) != len(sort.keys):
             raise ValueError("wrong length")
         values: list[Any] = []
-        for key, value in zip(keys, raw, strict=True):
-            if value is None:
-                if not key.nullable:
-                    raise ValueError("null in a non-null key")
+        for key, value in zip(sort.keys, raw, strict=True):
+            if value is None and key.nullable:
                 values.append(None)
-            elif key.is_datetime:
-                values.append(datetime.fromisoformat(value))
-            elif isinstance(value, (int, str)) and not isinstance(value, bool):
+            elif key.kind is datetime and isinstance(value, str):
+                parsed = datetime.fromisoformat(value)
+                if parsed.tzinfo is None:
+                    raise ValueError("naive datetime")
+                values.append(parsed)
+            elif key.kind in (int, str) and type(value) is key.kind:
                 values.append(value)
             else:
-                raise ValueError("bad value")
+                raise ValueError(f"bad value {value!r}")
         return values
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidCursor(f"The cursor is malformed ({exc}); start again from the first page.") from None
 
 
-def _after(key: SortKey, value: Any) -> ColumnElement[bool]:
-    """Rows strictly after `value` in this key's order."""
-    col = key.column
-    if value is None:  # NULLs are last: nothing of this key comes after a NULL
-        return and_(col.is_(None), col.is_not(None))  # always false, keeps the expression typed
-    beyond = col < value if key.descending else col > value
-    return or_(beyond, col.is_(None)) if key.nullable else beyond
-
-
-def _equal(key: SortKey, value: Any) -> ColumnElement[bool]:
-    return key.column.is_(None) if value is None else key.column == value
-
-
-def seek(query: Select[Any], keys: Sequence[SortKey], cursor: str | None) -> Select[Any]:
-    """Apply the ORDER BY of `keys` and, given a cursor, the WHERE that starts after it."""
-    query = query.order_by(*(k.order_by() for k in keys))
+def seek(query: Select[Any], sort: Sort, cursor: str | None) -> Select[Any]:
+    """Apply the sort's ORDER BY and, given a cursor, the row comparison that starts after it."""
+    query = query.order_by(*sort.order_by())
     if not cursor:
         return query
-    values = decode_cursor(cursor, keys)
-    # (k1 after v1) OR (k1 = v1 AND k2 after v2) OR ...; the last key must be unique (the id).
-    branches = []
-    for i, key in enumerate(keys):
-        prefix = [_equal(keys[j], values[j]) for j in range(i)]
-        branches.append(and_(*prefix, _after(key, values[i])))
-    return query.where(or_(*branches))
+    values = decode_cursor(cursor, sort)
+    row = tuple_(*(k.expression() for k in sort.keys))
+    after = tuple_(*(k.bound(v) for k, v in zip(sort.keys, values, strict=True)))
+    return query.where(row < after if sort.descending else row > after)
 
 
-def cursor_for(row: Any, keys: Sequence[SortKey]) -> str:
-    return encode_cursor([getattr(row, k.column.key) for k in keys])
+def cursor_for(row: Any, sort: Sort) -> str:
+    return encode_cursor([k.value_of(row) for k in sort.keys])

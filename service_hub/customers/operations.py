@@ -18,7 +18,7 @@ from service_hub.auth.principal import Principal
 from service_hub.auth.scope import DepartmentScope, scope_of
 from service_hub.core.errors import Conflict, Forbidden, NotFound, ValidationProblem
 from service_hub.core.extensions import db
-from service_hub.core.keyset import SortKey, cursor_for, seek
+from service_hub.core.keyset import Sort, SortKey, cursor_for, seek
 from service_hub.core.outbox import record_event
 from service_hub.customers.identities import normalise_identity
 from service_hub.customers.models import ContactIdentity, Customer, IdentityKind, Tier
@@ -36,7 +36,7 @@ _NORMALISED_KINDS = (*_PHONE_KINDS, IdentityKind.EMAIL)
 # Digits with the usual separators, at least six digits: "138 0013 8000", "+86 (10) 1234-5678".
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]+$")
 # Keyset order of the customer list: by id, so a page never repeats or skips a row.
-_PAGE_KEYS = (SortKey(Customer.id),)
+_PAGE_KEYS = Sort((SortKey(Customer.id),))
 
 
 # --- access ------------------------------------------------------------------------------------

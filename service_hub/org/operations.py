@@ -16,12 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from service_hub.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from service_hub.core.errors import Conflict, NotFound, ValidationProblem
 from service_hub.core.extensions import db
-from service_hub.core.keyset import SortKey, cursor_for, seek
+from service_hub.core.keyset import Sort, SortKey, cursor_for, seek
 from service_hub.org.models import Agent, Department, DepartmentKind, DepartmentMembership, Presence, Role
 
 log = logging.getLogger(__name__)
 
-AGENT_ORDER = (SortKey(Agent.id),)
+AGENT_ORDER = Sort((SortKey(Agent.id),))
 
 # Which kinds of parent each kind of node may hang under; None means "at the root".
 ALLOWED_PARENT_KINDS: dict[DepartmentKind, frozenset[DepartmentKind | None]] = {

@@ -28,7 +28,7 @@ def visible_tickets_clause(scope: DepartmentScope) -> ColumnElement[bool]:
     )
 
 
-def get_visible_ticket(agent: Agent, ticket_id: int, *, for_update: bool = False) -> Ticket:
+def get_visible_ticket(agent: Agent, ticket_id: int) -> Ticket:
     """The ticket if this agent may see it; otherwise 404, never 403, so ids cannot be probed."""
     query = select(Ticket).where(Ticket.id == ticket_id, visible_tickets_clause(scope_of(agent)))
     ticket = db.session.scalars(query).first()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flask import Response, current_app, request, send_file
+from flask import Response, current_app, jsonify, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -14,7 +15,7 @@ from service_hub.auth.principal import current_principal, require
 from service_hub.auth.scope import scope_of
 from service_hub.core.errors import NotFound, ValidationProblem
 from service_hub.core.extensions import db
-from service_hub.core.keyset import SortKey, cursor_for, seek
+from service_hub.core.keyset import Sort, SortKey, cursor_for, seek
 from service_hub.tickets import inbox, operations
 from service_hub.tickets.access import get_visible_ticket, visible_tickets_clause
 from service_hub.tickets.attachments import path_for
@@ -50,10 +51,11 @@ class Tickets(MethodView):
     @require("tickets:read")
     @blp.arguments(InboxQuery, location="query", unknown=RAISE)
     @blp.response(200, TicketPage)
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> Response:
         """List tickets visible to me: filters, sort, keyset pages; search by number, text or customer."""
         agent = current_principal().agent
-        return inbox.list_tickets(scope_of(agent), agent.id, args)
+        # Already plain JSON types: sent as is, past the schema (documented by TicketPage).
+        return jsonify(inbox.list_tickets(scope_of(agent), agent.id, args))
 
     @require("tickets:write")
     @blp.arguments(TicketCreate)
@@ -91,7 +93,7 @@ def _detail(ticket: Ticket) -> Ticket:
     return ticket
 
 
-MESSAGE_KEYS = [SortKey(Message.created_at, is_datetime=True), SortKey(Message.id)]
+MESSAGE_ORDER = Sort((SortKey(Message.created_at, kind=datetime), SortKey(Message.id)))
 
 
 @blp.route("/tickets/<int:ticket_id>/messages")
@@ -105,10 +107,10 @@ class TicketMessages(MethodView):
         limit = args["limit"]
         rows = list(
             db.session.scalars(
-                seek(select(Message).where(Message.ticket_id == ticket.id), MESSAGE_KEYS, args.get("cursor")).limit(limit + 1)
+                seek(select(Message).where(Message.ticket_id == ticket.id), MESSAGE_ORDER, args.get("cursor")).limit(limit + 1)
             )
         )
-        return {"items": rows[:limit], "next_cursor": cursor_for(rows[limit - 1], MESSAGE_KEYS) if len(rows) > limit else None}
+        return {"items": rows[:limit], "next_cursor": cursor_for(rows[limit - 1], MESSAGE_ORDER) if len(rows) > limit else None}
 
     @require("tickets:write")
     @blp.arguments(NewMessage)

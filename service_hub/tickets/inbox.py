@@ -6,28 +6,26 @@ inbox order (priority, then due time) matches ix_tickets_inbox / ix_tickets_inbo
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, or_, select, text
-from sqlalchemy.orm import joinedload, selectinload
 
 from service_hub.auth.scope import DepartmentScope
 from service_hub.core.extensions import db
-from service_hub.core.keyset import SortKey, cursor_for, seek
+from service_hub.core.keyset import Sort, SortKey, cursor_for, seek
 from service_hub.customers.models import ContactIdentity, Customer
+from service_hub.org.models import Agent, Department
 from service_hub.tickets.access import visible_tickets_clause
-from service_hub.tickets.models import ACTIVE_STATUSES, Ticket, TicketStatus, TicketTag
+from service_hub.tickets.models import ACTIVE_STATUSES, INBOX_ORDER, Ticket, TicketStatus, TicketTag
 
-SORTS: dict[str, list[SortKey]] = {
-    "priority": [
-        SortKey(Ticket.priority, descending=True),
-        SortKey(Ticket.next_due_at, nullable=True, is_datetime=True),
-        SortKey(Ticket.id),
-    ],
-    "due": [SortKey(Ticket.next_due_at, nullable=True, is_datetime=True), SortKey(Ticket.id)],
-    "created": [SortKey(Ticket.created_at, is_datetime=True), SortKey(Ticket.id)],
-    "-created": [SortKey(Ticket.created_at, descending=True, is_datetime=True), SortKey(Ticket.id, descending=True)],
-    "updated": [SortKey(Ticket.updated_at, descending=True, is_datetime=True), SortKey(Ticket.id, descending=True)],
+_ID = SortKey(Ticket.id)
+SORTS: dict[str, Sort] = {
+    "priority": INBOX_ORDER,
+    "due": Sort((SortKey(Ticket.next_due_at, kind=datetime, nullable=True), _ID)),
+    "created": Sort((SortKey(Ticket.created_at, kind=datetime), _ID)),
+    "-created": Sort((SortKey(Ticket.created_at, kind=datetime), _ID), descending=True),
+    "updated": Sort((SortKey(Ticket.updated_at, kind=datetime), _ID), descending=True),
 }
 
 
@@ -61,7 +59,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def build_query(scope: DepartmentScope, agent_id: int, args: dict[str, Any]) -> tuple[Select[Any], list[SortKey]]:
+def build_query(scope: DepartmentScope, agent_id: int, args: dict[str, Any]) -> tuple[Select[Any], Sort]:
     query = select(Ticket).where(visible_tickets_clause(scope))
     if args.get("status"):
         query = query.where(_status_clause(args["status"]))
@@ -94,21 +92,56 @@ def build_query(scope: DepartmentScope, agent_id: int, args: dict[str, Any]) -> 
     return query, keys
 
 
+_LIST_COLUMNS = (
+    Ticket.id, Ticket.number, Ticket.subject, Ticket.status, Ticket.priority, Ticket.channel, Ticket.tier,
+    Ticket.first_response_due_at, Ticket.resolution_due_at, Ticket.next_due_at,
+    Ticket.created_at, Ticket.updated_at, Ticket.last_message_at, Ticket.version,
+    Customer.id.label("customer_id"), Customer.name.label("customer_name"), Customer.tier.label("customer_tier"),
+    Department.id.label("department_id"), Department.name.label("department_name"),
+    Agent.id.label("assignee_id"), Agent.name.label("assignee_name"),
+)  # fmt: skip
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _item(row: Any, tags: list[str]) -> dict[str, Any]:
+    """One list row, in exactly the shape of schemas.TicketListItem (a test holds them equal)."""
+    return {
+        "id": row.id, "number": row.number, "subject": row.subject, "status": row.status.value,
+        "priority": row.priority.name.lower(), "channel": row.channel.value, "tier": row.tier.value,
+        "customer": {"id": row.customer_id, "name": row.customer_name, "tier": row.customer_tier.value},
+        "department": {"id": row.department_id, "name": row.department_name},
+        "assignee": {"id": row.assignee_id, "name": row.assignee_name} if row.assignee_id is not None else None,
+        "tags": tags,
+        "first_response_due_at": _iso(row.first_response_due_at), "resolution_due_at": _iso(row.resolution_due_at),
+        "next_due_at": _iso(row.next_due_at), "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
+        "last_message_at": _iso(row.last_message_at), "version": row.version,
+    }  # fmt: skip
+
+
 def list_tickets(scope: DepartmentScope, agent_id: int, args: dict[str, Any]) -> dict[str, Any]:
-    query, keys = build_query(scope, agent_id, args)
+    """One page as plain dicts: the inbox is the hottest read, so no ORM objects and no schema
+    dump; one query for the rows with their customer, department and assignee, one for tags."""
+    query, sort = build_query(scope, agent_id, args)
     limit = args.get("limit", 25)
-    # Many-to-one refs ride in the same query (joins); tags are one extra IN query per page.
     query = (
-        seek(query, keys, args.get("cursor"))
+        seek(query, sort, args.get("cursor"))
+        .with_only_columns(*_LIST_COLUMNS)
+        .join(Customer, Customer.id == Ticket.customer_id)
+        .join(Department, Department.id == Ticket.department_id)
+        .outerjoin(Agent, Agent.id == Ticket.assignee_id)
         .limit(limit + 1)
-        .options(
-            joinedload(Ticket.customer).load_only(Customer.id, Customer.name, Customer.tier, raiseload=True),
-            joinedload(Ticket.department),
-            joinedload(Ticket.assignee),
-            selectinload(Ticket.tag_rows),
-        )
     )
-    rows = list(db.session.scalars(query).unique())
+    rows = db.session.execute(query).all()
     has_more = len(rows) > limit
-    items = rows[:limit]
-    return {"items": items, "next_cursor": cursor_for(items[-1], keys) if has_more else None}
+    rows = rows[:limit]
+    tags: dict[int, list[str]] = {row.id: [] for row in rows}
+    if rows:
+        tag_rows = db.session.execute(
+            select(TicketTag.ticket_id, TicketTag.tag).where(TicketTag.ticket_id.in_(tags)).order_by(TicketTag.tag)
+        )
+        for ticket_id, tag in tag_rows:
+            tags[ticket_id].append(tag)
+    return {"items": [_item(row, tags[row.id]) for row in rows], "next_cursor": cursor_for(rows[-1], sort) if has_more else None}

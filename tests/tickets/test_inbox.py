@@ -109,3 +109,16 @@ def test_sql_in_values_is_just_text(world, login_as):
 def test_malformed_cursor_is_400(world, login_as, cursor):
     r = login_as(world.agent_a).get(f"/api/v1/tickets?cursor={cursor}")
     assert r.status_code == 400 and r.json["type"].endswith("invalid-cursor")
+
+
+def test_fast_list_rows_equal_the_documented_schema(world, login_as):
+    """The inbox builds its rows by hand for speed; they must stay what TicketListItem documents."""
+    from service_hub.core.extensions import db
+    from service_hub.tickets.models import Ticket, TicketTag
+    from service_hub.tickets.schemas import TicketListItem
+
+    TicketFactory(department=world.dept_a, assignee=world.agent_a, next_due_at=BASE, tag_rows=[TicketTag(tag="vip"), TicketTag(tag="5g")])
+    listed = login_as(world.agent_a).get("/api/v1/tickets?sort=created").json["items"]
+    assert len(listed) == 2
+    for item in listed:
+        assert item == TicketListItem().dump(db.session.get(Ticket, item["id"]))
