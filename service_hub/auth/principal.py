@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 from flask import Flask, g, request
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from service_hub.auth.models import ApiToken
 from service_hub.core.errors import Forbidden, Problem
@@ -62,7 +63,9 @@ def token_principal(header: str) -> Principal:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
-    token = db.session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(secret.strip()))).first()
+    token = db.session.scalars(
+        select(ApiToken).options(joinedload(ApiToken.agent)).where(ApiToken.token_hash == hash_token(secret.strip()))
+    ).first()
     now = utcnow()
     if (
         token is None
