@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic and the tests see the whole schema."""
 
 from service_hub.auth.models import ApiToken
+from service_hub.casework.models import BusinessCalendarRow, SlaClock, SlaClockEvent, SlaPolicyRow
 from service_hub.core.outbox import OutboxEvent
 from service_hub.customers.models import ContactIdentity, Customer
 from service_hub.org.models import Agent, Department, DepartmentMembership
@@ -11,6 +12,7 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEvent",
+    "BusinessCalendarRow",
     "ContactIdentity",
     "Counter",
     "Customer",
@@ -18,6 +20,9 @@ __all__ = [
     "DepartmentMembership",
     "Message",
     "OutboxEvent",
+    "SlaClock",
+    "SlaClockEvent",
+    "SlaPolicyRow",
     "Ticket",
     "TicketInvitation",
     "TicketTag",

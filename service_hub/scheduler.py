@@ -15,6 +15,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from service_hub.casework.tasks import escalate_task
 from service_hub.core.tasks import prune_outbox_task
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     # delay() enqueues to the workers in production and runs in place (eager) when embedded.
     scheduler.add_job(prune_outbox_task.delay, "interval", hours=1, id="prune_outbox", replace_existing=True, coalesce=True)
+    # Every rung fires exactly once however many runs overlap (see casework.escalation).
+    scheduler.add_job(escalate_task.delay, "interval", seconds=30, id="sla_escalate", replace_existing=True, coalesce=True, max_instances=1)
 
 
 def start_embedded(app: Flask) -> BackgroundScheduler:

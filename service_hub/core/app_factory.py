@@ -137,11 +137,13 @@ def _register_blueprints(app: Flask) -> None:
 def _register_commands(app: Flask) -> None:
     import click
 
+    from service_hub.casework.commands import sla_escalate_command
     from service_hub.demo.seed import seed_demo_command
     from service_hub.org.commands import create_admin_command
 
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(sla_escalate_command)
 
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1")

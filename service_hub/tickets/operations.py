@@ -9,6 +9,7 @@ from werkzeug.datastructures import FileStorage
 
 from service_hub.auth.principal import Principal
 from service_hub.auth.scope import compute_scope
+from service_hub.casework import sla_clocks
 from service_hub.core.errors import Conflict, ValidationProblem
 from service_hub.core.extensions import db
 from service_hub.core.outbox import record_event
@@ -177,6 +178,7 @@ def create_ticket(actor: Principal, data: dict[str, Any]) -> Ticket:
     db.session.flush()
     if data.get("message"):
         _attach(ticket, message, data["message"].get("attachment_ids") or [])
+    sla_clocks.start_ticket_clocks(ticket, now)
     audit(actor, "ticket.created", ticket_id=ticket.id, after=_snapshot(ticket) | {"number": ticket.number, "customer_id": customer.id})
     record_event("ticket.created", {"ticket_id": ticket.id, "number": ticket.number, **_snapshot(ticket)}, _rooms(ticket))
     db.session.commit()
@@ -209,8 +211,10 @@ def update_ticket(actor: Principal, ticket: Ticket, changes: dict[str, Any]) -> 
             setattr(ticket, field, changes[field])
     if "tags" in changes:
         _set_tags(ticket, changes["tags"])
-    if "status" in changes:
+    if "status" in changes and changes["status"] != ticket.status:
+        old_status = ticket.status
         _change_status(ticket, changes["status"])
+        sla_clocks.on_status_change(ticket, old_status, ticket.status, utcnow())
     after = _snapshot(ticket)
     changed = {k for k in TRACKED if before[k] != after[k]}
     if not changed:
@@ -254,6 +258,7 @@ def add_message(actor: Principal, ticket: Ticket, data: dict[str, Any]) -> Messa
         if ticket.status == TicketStatus.NEW:
             ticket.status = TicketStatus.OPEN
         ticket.updated_at = message.created_at
+        sla_clocks.on_agent_reply(ticket, message.created_at)
     audit(actor, "message.added", ticket_id=ticket.id, after={"message_id": message.id, "direction": direction.value})
     record_event(
         "message.created",

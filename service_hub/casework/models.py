@@ -1,0 +1,111 @@
+"""Business calendars, SLA policies, and the SLA clocks of each ticket with their history.
+
+A clock stores everything needed to answer "when is it due" and "how much business time is
+used" (see workflows.sla.ClockState); nothing replays history (Zammad #192).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service_hub.core.extensions import db
+from service_hub.core.types import BigIntPK, JSONDocument, UTCDateTime, utcnow
+
+
+class BusinessCalendarRow(db.Model):
+    __tablename__ = "business_calendars"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    # {"0": [["09:00", "12:00"], ["13:00", "18:00"]], ...} by ISO weekday 0=Monday; {} = always open
+    hours: Mapped[dict[str, list[list[str]]]] = mapped_column(JSONDocument, default=dict)
+    china_holidays: Mapped[bool] = mapped_column(Boolean, default=False)
+    # [["2026-09-14T00:00:00+08:00", "2026-09-15T12:00:00+08:00"], ...] e.g. a typhoon closure
+    closures: Mapped[list[list[str]]] = mapped_column(JSONDocument, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SlaPolicyRow(db.Model):
+    __tablename__ = "sla_policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # breaks ties between equally specific policies
+    tier: Mapped[str | None] = mapped_column(String(16))
+    priority: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(64))
+    first_response_seconds: Mapped[int | None] = mapped_column(Integer)
+    next_response_seconds: Mapped[int | None] = mapped_column(Integer)
+    resolution_seconds: Mapped[int | None] = mapped_column(Integer)
+    calendar_key: Mapped[str] = mapped_column(String(64), default="24x7")
+    warning_share: Mapped[float] = mapped_column(Float, default=0.75)
+    # Formal supervision (督办) this long after a breach, in wall-clock seconds.
+    supervise_after_seconds: Mapped[int] = mapped_column(Integer, default=3600)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SlaClock(db.Model):
+    __tablename__ = "sla_clocks"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "kind"),
+        # The escalation job's scans: each is one range scan over running clocks only.
+        Index(
+            "ix_sla_clocks_warn",
+            "warn_at",
+            postgresql_where=text("status = 'running' AND warned_at IS NULL"),
+            sqlite_where=text("status = 'running' AND warned_at IS NULL"),
+        ),
+        Index(
+            "ix_sla_clocks_due",
+            "due_at",
+            postgresql_where=text("status = 'running' AND breached_at IS NULL"),
+            sqlite_where=text("status = 'running' AND breached_at IS NULL"),
+        ),
+        Index(
+            "ix_sla_clocks_supervise",
+            "supervise_at",
+            postgresql_where=text("supervised_at IS NULL"),
+            sqlite_where=text("supervised_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(24))  # first_response, next_response, resolution
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id", ondelete="SET NULL"))
+    calendar_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # running, paused, met, breached
+    target_seconds: Mapped[float] = mapped_column(Float)
+    warning_share: Mapped[float] = mapped_column(Float)
+    business_seconds_used: Mapped[float] = mapped_column(Float, default=0.0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    running_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The escalation ladder: each rung is set once, by the conditional UPDATE that fires it.
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    supervise_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    supervised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    supervise_after_seconds: Mapped[int] = mapped_column(Integer, default=3600)
+
+
+class SlaClockEvent(db.Model):
+    __tablename__ = "sla_clock_events"
+    __table_args__ = (Index("ix_sla_clock_events_clock", "clock_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    clock_id: Mapped[int] = mapped_column(ForeignKey("sla_clocks.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # started, paused, resumed, extended, stopped, warned, breached, supervised
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    business_used: Mapped[float] = mapped_column(Float)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    target_seconds: Mapped[float] = mapped_column(Float)
