@@ -1,7 +1,16 @@
 """Every model, imported in one place so Alembic and the tests see the whole schema."""
 
 from service_hub.auth.models import ApiToken
-from service_hub.casework.models import BusinessCalendarRow, SlaClock, SlaClockEvent, SlaPolicyRow
+from service_hub.casework.models import (
+    BusinessCalendarRow,
+    CaseRecord,
+    CaseTask,
+    QueueSettings,
+    RoutingRuleRow,
+    SlaClock,
+    SlaClockEvent,
+    SlaPolicyRow,
+)
 from service_hub.core.outbox import OutboxEvent
 from service_hub.customers.models import ContactIdentity, Customer
 from service_hub.org.models import Agent, Department, DepartmentMembership
@@ -13,6 +22,8 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "BusinessCalendarRow",
+    "CaseRecord",
+    "CaseTask",
     "ContactIdentity",
     "Counter",
     "Customer",
@@ -20,6 +31,8 @@ __all__ = [
     "DepartmentMembership",
     "Message",
     "OutboxEvent",
+    "QueueSettings",
+    "RoutingRuleRow",
     "SlaClock",
     "SlaClockEvent",
     "SlaPolicyRow",

@@ -109,3 +109,66 @@ class SlaClockEvent(db.Model):
     business_used: Mapped[float] = mapped_column(Float)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     target_seconds: Mapped[float] = mapped_column(Float)
+
+
+class CaseRecord(db.Model):
+    """A ticket's workflow: the definition version it started with and the engine's state."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_step", "definition_key", "step"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    definition_key: Mapped[str] = mapped_column(String(64))
+    definition_version: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(64))  # copied from state for queries (department boards)
+    state: Mapped[dict[str, object]] = mapped_column(JSONDocument)  # workflows.engine.CaseState.to_dict()
+    # Inputs accepted by actions (reply_text, handling_result, ...): later steps' required fields.
+    fields: Mapped[dict[str, object]] = mapped_column(JSONDocument, default=dict)
+    finished: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CaseTask(db.Model):
+    """One department's part of a countersigned case (会签): lead or co-handler, open until done."""
+
+    __tablename__ = "case_tasks"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "task_key"),
+        Index("ix_case_tasks_department", "department_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    task_key: Mapped[str] = mapped_column(String(32))  # the engine's task id
+    function: Mapped[str] = mapped_column(String(32))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"))
+    lead: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, done, returned, cancelled
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RoutingRuleRow(db.Model):
+    """One routing rule, stored as workflows.routing.rule_to_dict() and ordered by position."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    definition: Mapped[dict[str, object]] = mapped_column(JSONDocument)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class QueueSettings(db.Model):
+    """How a department's queue hands out work, and where round-robin stopped last."""
+
+    __tablename__ = "queue_settings"
+
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True)
+    strategy: Mapped[str] = mapped_column(String(16), default="least_loaded")  # or round_robin
+    tier_matching: Mapped[str] = mapped_column(String(16), default="preferred")  # strict, preferred, off
+    auto_assign: Mapped[bool] = mapped_column(Boolean, default=True)
+    round_robin_cursor: Mapped[int | None] = mapped_column(Integer)

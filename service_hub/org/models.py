@@ -40,6 +40,9 @@ class Department(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[DepartmentKind] = mapped_column(str_enum(DepartmentKind))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"), index=True)
+    # What the department does in a workflow (front_line, dispatcher, billing, finance, ...):
+    # a definition names functions; a case resolves them to the departments of its centre.
+    functions: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -69,6 +72,8 @@ class Agent(UserMixin, db.Model):
     skills: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     languages: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     capacity: Mapped[int] = mapped_column(Integer, default=5)
+    # Senior agents serve diamond and gold customers first (assignment's tier matching).
+    senior: Mapped[bool] = mapped_column(Boolean, default=False)
     presence: Mapped[Presence] = mapped_column(str_enum(Presence), default=Presence.OFFLINE)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on password change or deactivation: every existing browser session stops working.
