@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from service_hub.casework.models import SlaClock, SlaClockEvent
 from service_hub.core.extensions import db
-from service_hub.core.outbox import record_event
+from service_hub.core.outbox import OutboxEvent
 from service_hub.core.types import utcnow
-from service_hub.tickets.audit import audit
-from service_hub.tickets.models import Ticket
+from service_hub.tickets.models import AuditEvent, Ticket
 
 
 @dataclass
@@ -60,26 +59,35 @@ def _fire(rung: str, column: Any, due_column: Any, now: datetime, extra_where: t
             select(Ticket.id, Ticket.number, Ticket.department_id, Ticket.assignee_id).where(Ticket.id.in_({r.ticket_id for r in fired}))
         )
     }
+    # Set-based writes: a backlog of thousands of rungs (a scheduler that was down) stays one batch.
+    events, outbox, audits = [], [], []
     for row in fired:
         ticket = tickets[row.ticket_id]
-        db.session.add(
-            SlaClockEvent(
-                clock_id=row.id,
-                kind=rung,
-                at=now,
-                business_used=row.business_seconds_used,
-                due_at=row.due_at,
-                target_seconds=row.target_seconds,
-            )
+        due = row.due_at.isoformat() if row.due_at else None
+        events.append(
+            {
+                "clock_id": row.id,
+                "kind": rung,
+                "at": now,
+                "business_used": row.business_seconds_used,
+                "due_at": row.due_at,
+                "target_seconds": row.target_seconds,
+            }
         )
-        payload = {
-            "ticket_id": ticket.id,
-            "number": ticket.number,
-            "clock": row.kind,
-            "due_at": row.due_at.isoformat() if row.due_at else None,
-        }
-        record_event(f"sla.{rung}", payload, _rooms(ticket))
-        audit(None, f"sla.{rung}", ticket_id=ticket.id, after={"clock": row.kind, "due_at": payload["due_at"]})
+        payload = {"ticket_id": ticket.id, "number": ticket.number, "clock": row.kind, "due_at": due}
+        outbox.append({"event_type": f"sla.{rung}", "payload": payload, "rooms": _rooms(ticket), "created_at": now})
+        audits.append(
+            {
+                "ticket_id": ticket.id,
+                "actor_via": "system",
+                "action": f"sla.{rung}",
+                "after": {"clock": row.kind, "due_at": due},
+                "created_at": now,
+            }
+        )
+    db.session.execute(insert(SlaClockEvent), events)
+    db.session.execute(insert(OutboxEvent), outbox)
+    db.session.execute(insert(AuditEvent), audits)
     return fired
 
 
@@ -90,10 +98,10 @@ def run_escalations(now: datetime | None = None) -> EscalationRun:
     run.warned = len(_fire("warning", SlaClock.warned_at, SlaClock.warn_at, now, running))
     breached = _fire("breached", SlaClock.breached_at, SlaClock.due_at, now, running)
     run.breached = len(breached)
-    for row in breached:
-        # 督办 follows a breach after the policy's delay, unless the clock stops first.
+    if breached:
+        # 督办 follows a breach after the policy's delay, unless the clock stops first (bulk UPDATE by id).
         db.session.execute(
-            update(SlaClock).where(SlaClock.id == row.id).values(supervise_at=now + timedelta(seconds=row.supervise_after_seconds))
+            update(SlaClock), [{"id": r.id, "supervise_at": now + timedelta(seconds=r.supervise_after_seconds)} for r in breached]
         )
     # Only a clock still running is still overdue: one solved or paused meanwhile is not supervised.
     run.supervised = len(_fire("supervise", SlaClock.supervised_at, SlaClock.supervise_at, now, running))

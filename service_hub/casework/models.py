@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service_hub.core.extensions import db
 from service_hub.core.types import BigIntPK, JSONDocument, UTCDateTime, utcnow
@@ -77,7 +77,7 @@ class SlaClock(db.Model):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(24))  # first_response, next_response, resolution
+    kind: Mapped[str] = mapped_column(String(64))  # first_response, resolution, a workflow clock, task@<task id>
     policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id", ondelete="SET NULL"))
     calendar_key: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))  # running, paused, met, breached
@@ -109,6 +109,8 @@ class SlaClockEvent(db.Model):
     business_used: Mapped[float] = mapped_column(Float)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     target_seconds: Mapped[float] = mapped_column(Float)
+
+    clock: Mapped[SlaClock] = relationship()
 
 
 class CaseRecord(db.Model):

@@ -25,6 +25,7 @@ from workflows.sla import (
     SlaTargets,
     Step,
     choose_policy,
+    extend_clock,
     pause_clock,
     resume_clock,
     start_clock,
@@ -106,42 +107,62 @@ def _store(clock: SlaClock, step: Step) -> None:
     clock.target_seconds, clock.warning_share, clock.business_seconds_used = s.target_seconds, s.warning_share, s.business_seconds_used
     clock.started_at, clock.running_since, clock.paused_at = s.started_at, s.running_since, s.paused_at
     clock.due_at, clock.warn_at, clock.stopped_at = s.due_at, s.warn_at, s.stopped_at
-    if clock.id is None:
-        db.session.add(clock)
-        db.session.flush()
+    # No flush here: a flush would write the ticket half-changed and bump its version twice.
+    db.session.add(clock)
     e = step.event
     db.session.add(
         SlaClockEvent(
-            clock_id=clock.id, kind=e.kind.value, at=e.at, business_used=e.business_used, due_at=e.due_at, target_seconds=e.target_seconds
+            clock=clock, kind=e.kind.value, at=e.at, business_used=e.business_used, due_at=e.due_at, target_seconds=e.target_seconds
         )
     )
 
 
 def _clocks(ticket: Ticket) -> dict[str, SlaClock]:
-    return {c.kind: c for c in db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id))}
+    """The ticket's clocks, including those added in this transaction and not yet flushed."""
+    stored = {c.kind: c for c in db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id))}
+    pending = {c.kind: c for c in db.session.new if isinstance(c, SlaClock) and c.ticket_id == ticket.id}
+    return stored | pending
 
 
 def _start(ticket: Ticket, kind: ClockKind, policy: SlaPolicyRow, now: datetime, existing: SlaClock | None) -> None:
     target = SlaTargets(policy.first_response_seconds, policy.next_response_seconds, policy.resolution_seconds).for_clock(kind)
-    if not target:
-        return
-    clock = existing or SlaClock(ticket_id=ticket.id, kind=kind.value)
-    clock.policy_id, clock.calendar_key, clock.supervise_after_seconds = policy.id, policy.calendar_key, policy.supervise_after_seconds
+    if target:
+        start_named(ticket, kind.value, target, policy.calendar_key, now, existing=existing, policy=policy)
+
+
+def start_named(
+    ticket: Ticket,
+    name: str,
+    target_seconds: float,
+    calendar_key: str,
+    now: datetime,
+    *,
+    existing: SlaClock | None = None,
+    policy: SlaPolicyRow | None = None,
+) -> SlaClock:
+    """Start (or restart) one clock of the ticket; a workflow names its own clocks (acknowledge, task@...)."""
+    clock = existing or _clocks(ticket).get(name) or SlaClock(ticket_id=ticket.id, kind=name)
+    clock.policy_id = policy.id if policy else clock.policy_id
+    clock.calendar_key = calendar_key
+    clock.supervise_after_seconds = policy.supervise_after_seconds if policy else 3600
     # A restarted clock (reopen, a new customer message) climbs the escalation ladder afresh.
     clock.warned_at = clock.breached_at = clock.supervise_at = clock.supervised_at = None
-    _store(clock, start_clock(now, target, calendar_for(policy.calendar_key, now), policy.warning_share))
+    warning_share = policy.warning_share if policy else 0.75
+    _store(clock, start_clock(now, target_seconds, calendar_for(calendar_key, now), warning_share))
+    refresh_due_times(ticket, _clocks(ticket))
+    return clock
 
 
 def refresh_due_times(ticket: Ticket, clocks: dict[str, SlaClock]) -> None:
     """Copy running deadlines onto the ticket: the inbox sorts and the breach scan filters on them."""
 
-    def due(kind: ClockKind) -> datetime | None:
-        clock = clocks.get(kind.value)
+    def due(name: str) -> datetime | None:
+        clock = clocks.get(name)
         return clock.due_at if clock is not None and clock.status == ClockStatus.RUNNING else None
 
-    ticket.first_response_due_at = due(ClockKind.FIRST_RESPONSE)
-    ticket.resolution_due_at = due(ClockKind.RESOLUTION)
-    running = [d for d in (due(k) for k in ClockKind) if d is not None]
+    ticket.first_response_due_at = due(ClockKind.FIRST_RESPONSE.value)
+    ticket.resolution_due_at = due(ClockKind.RESOLUTION.value)
+    running = [d for d in (due(name) for name in clocks) if d is not None]
     ticket.next_due_at = min(running) if running else None
 
 
@@ -155,11 +176,11 @@ def start_ticket_clocks(ticket: Ticket, now: datetime) -> SlaPolicyRow | None:
     return policy
 
 
-def _apply(ticket: Ticket, now: datetime, kinds: tuple[ClockKind, ...], action: str) -> None:
+def _apply(ticket: Ticket, now: datetime, names: tuple[str, ...] | None, action: str) -> None:
+    """Pause, resume or stop the named clocks (None: every clock of the ticket)."""
     clocks = _clocks(ticket)
-    for kind in kinds:
-        clock = clocks.get(kind.value)
-        if clock is None:
+    for name, clock in clocks.items():
+        if names is not None and name not in names:
             continue
         state = _state(clock)
         calendar = calendar_for(clock.calendar_key, now)
@@ -173,14 +194,51 @@ def _apply(ticket: Ticket, now: datetime, kinds: tuple[ClockKind, ...], action: 
 
 
 @_one_ticket_update
+def pause_named(ticket: Ticket, names: tuple[str, ...], now: datetime) -> None:
+    _apply(ticket, now, names, "pause")
+
+
+@_one_ticket_update
+def resume_named(ticket: Ticket, names: tuple[str, ...], now: datetime) -> None:
+    _apply(ticket, now, names, "resume")
+
+
+@_one_ticket_update
+def stop_named(ticket: Ticket, names: tuple[str, ...], now: datetime) -> None:
+    _apply(ticket, now, names, "stop")
+
+
+@_one_ticket_update
+def extend_named(ticket: Ticket, name: str, now: datetime, *, until: datetime | None = None, by_seconds: float | None = None) -> bool:
+    """An approved extension (延期): the clock's target grows; False when there is no such clock running."""
+    clock = _clocks(ticket).get(name)
+    if clock is None or ClockStatus(clock.status) not in (ClockStatus.RUNNING, ClockStatus.PAUSED):
+        return False
+    calendar = calendar_for(clock.calendar_key, now)
+    state = _state(clock)
+    if until is not None:
+        # The new deadline as a target: business time from the start to `until`, plus pauses banked.
+        new_target = (
+            state.business_seconds_used + calendar.between(state.running_since or now, until)
+            if state.running_since
+            else state.target_seconds
+        )
+        _store(clock, extend_clock(state, now, calendar, new_target=max(new_target, state.target_seconds)))
+    elif by_seconds:
+        _store(clock, extend_clock(state, now, calendar, by_seconds=by_seconds))
+    refresh_due_times(ticket, _clocks(ticket))
+    return True
+
+
+@_one_ticket_update
 def on_status_change(ticket: Ticket, old: TicketStatus, new: TicketStatus, now: datetime) -> None:
     """Pending and on hold pause every clock; solving stops them; reopening restarts resolution."""
     if new in PAUSING_STATUSES:
-        _apply(ticket, now, tuple(ClockKind), "pause")
+        _apply(ticket, now, None, "pause")
     elif new in FINISHED_STATUSES:
-        _apply(ticket, now, tuple(ClockKind), "stop")
+        _apply(ticket, now, None, "stop")
     elif old in PAUSING_STATUSES:
-        _apply(ticket, now, tuple(ClockKind), "resume")
+        _apply(ticket, now, None, "resume")
     elif old in FINISHED_STATUSES:
         policy = policy_for(ticket)
         if policy is not None:
@@ -191,7 +249,7 @@ def on_status_change(ticket: Ticket, old: TicketStatus, new: TicketStatus, now: 
 @_one_ticket_update
 def on_agent_reply(ticket: Ticket, now: datetime) -> None:
     """A reply to the customer meets the first-response and next-response clocks."""
-    _apply(ticket, now, (ClockKind.FIRST_RESPONSE, ClockKind.NEXT_RESPONSE), "stop")
+    _apply(ticket, now, (ClockKind.FIRST_RESPONSE.value, ClockKind.NEXT_RESPONSE.value), "stop")
 
 
 @_one_ticket_update

@@ -61,12 +61,19 @@ def get_department(department_id: int) -> Department:
 
 
 def create_department(
-    actor: Agent, *, code: str, name: str, kind: DepartmentKind, parent_id: int | None, is_active: bool = True
+    actor: Agent,
+    *,
+    code: str,
+    name: str,
+    kind: DepartmentKind,
+    parent_id: int | None,
+    is_active: bool = True,
+    functions: Iterable[str] = (),
 ) -> Department:
     """A new centre, department or group; its kind decides what its parent may be."""
     _check_code_free(code)
     _check_parent(kind, parent_id, moving=None)
-    department = Department(code=code, name=name, kind=kind, parent_id=parent_id, is_active=is_active)
+    department = Department(code=code, name=name, kind=kind, parent_id=parent_id, is_active=is_active, functions=_unique(functions))
     db.session.add(department)
     _commit_or_conflict(f"The code '{code}' is already used by another department.")
     log.info("department %s (%s, %s) created by agent %s", department.id, code, kind.value, actor.id)
@@ -84,6 +91,8 @@ def update_department(actor: Agent, department_id: int, changes: Mapping[str, An
     for name in ("code", "name", "parent_id", "is_active"):
         if name in changes:
             setattr(department, name, changes[name])
+    if "functions" in changes:
+        department.functions = _unique(changes["functions"])
     _commit_or_conflict(f"The code '{department.code}' is already used by another department.")
     log.info("department %s updated by agent %s: %s", department.id, actor.id, sorted(changes))
     return department
@@ -196,6 +205,7 @@ def create_agent(
     languages: Iterable[str] = (),
     capacity: int = 5,
     is_active: bool = True,
+    senior: bool = False,
 ) -> Agent:
     """A new agent; without a password they cannot log in until an admin sets one."""
     email = _normalise_email(email)
@@ -212,6 +222,7 @@ def create_agent(
         skills=_unique(skills),
         languages=_unique(languages),
         capacity=capacity,
+        senior=senior,
         is_active=is_active,
         presence=Presence.OFFLINE,
     )
@@ -236,7 +247,7 @@ def update_agent(actor: Agent, agent_id: int, changes: Mapping[str, Any]) -> Age
         _check_password(changes["password"])
 
     agent.email = email
-    for name in ("name", "role", "capacity"):
+    for name in ("name", "role", "capacity", "senior"):
         if name in changes:
             setattr(agent, name, changes[name])
     if "skills" in changes:

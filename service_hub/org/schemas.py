@@ -36,6 +36,12 @@ def _tags() -> fields.List:
     return fields.List(TrimmedString(validate=_TAG), validate=validate.Length(max=50))
 
 
+def _functions() -> fields.List:
+    """What a department does in workflows (front_line, billing ...): the names definitions use."""
+    name = TrimmedString(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error="Use lower-case letters, digits and '_'."))
+    return fields.List(name, validate=validate.Length(max=20))
+
+
 def _password() -> fields.String:
     # The upper bound keeps one request from costing seconds of Argon2 time.
     return fields.String(load_only=True, validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=1024))
@@ -50,6 +56,7 @@ class DepartmentSchema(Schema):
     name = fields.String()
     kind = fields.Enum(DepartmentKind, by_value=True)
     parent_id = fields.Integer(allow_none=True)
+    functions = fields.List(fields.String())
     is_active = fields.Boolean()
     created_at = fields.DateTime()
 
@@ -65,6 +72,7 @@ class DepartmentCreateSchema(Schema):
     name = TrimmedString(required=True, validate=_NAME)
     kind = fields.Enum(DepartmentKind, by_value=True, required=True)
     parent_id = fields.Integer(allow_none=True, load_default=None)
+    functions = _functions()
     is_active = fields.Boolean(load_default=True)
 
 
@@ -74,6 +82,7 @@ class DepartmentUpdateSchema(Schema):
     code = TrimmedString(validate=_CODE)
     name = TrimmedString(validate=_NAME)
     parent_id = fields.Integer(allow_none=True)
+    functions = _functions()
     is_active = fields.Boolean()
 
 
@@ -96,6 +105,7 @@ class AgentSchema(Schema):
     presence = fields.String(attribute="presence.value")
     is_active = fields.Boolean()
     capacity = fields.Integer()
+    senior = fields.Boolean()
     skills = fields.List(fields.String())
     languages = fields.List(fields.String())
     department_ids = fields.List(fields.Integer())
@@ -126,6 +136,7 @@ class AgentCreateSchema(Schema):
     skills = _tags()
     languages = _tags()
     capacity = fields.Integer(validate=_CAPACITY, load_default=5)
+    senior = fields.Boolean(load_default=False, metadata={"description": "served diamond and gold customers first"})
     is_active = fields.Boolean(load_default=True)
 
 
@@ -140,4 +151,5 @@ class AgentUpdateSchema(Schema):
     skills = _tags()
     languages = _tags()
     capacity = fields.Integer(validate=_CAPACITY)
+    senior = fields.Boolean()
     is_active = fields.Boolean()

@@ -9,7 +9,7 @@ from werkzeug.datastructures import FileStorage
 
 from service_hub.auth.principal import Principal
 from service_hub.auth.scope import compute_scope
-from service_hub.casework import sla_clocks
+from service_hub.casework import assignment, case_engine, routing_rules, sla_clocks
 from service_hub.core.errors import Conflict, ValidationProblem
 from service_hub.core.extensions import db
 from service_hub.core.outbox import record_event
@@ -144,26 +144,37 @@ def _attach(ticket: Ticket, message: Message, attachment_ids: list[int]) -> None
     message.attachments.extend(rows)
 
 
+def _ticket_customer(actor: Principal, data: dict[str, Any]) -> Customer:
+    return _visible_customer(actor, data["customer_id"]) if "customer_id" in data else _find_or_create_customer(actor, data["customer"])
+
+
 def create_ticket(actor: Principal, data: dict[str, Any]) -> Ticket:
+    customer, routed = None, None
+    if data.get("department_id") is None:
+        # Routing reads the customer's tier, language and attributes, so the customer comes first.
+        customer = _ticket_customer(actor, data)
+        routed = routing_rules.route_new_ticket(actor.agent, data, customer)
+        data = routed.ticket_data(data)
     department = _active_department(data["department_id"])
     scope = compute_scope(actor.agent)
     if not scope.all_departments and department.id not in scope.visible_department_ids:
         # Intake may open a case only where the actor works; dispatching elsewhere is a later step.
         raise ValidationProblem(
-            "You can only open tickets in your own departments.", errors={"department_id": ["Not one of your departments."]}
+            routed.invisible_detail() if routed else "You can only open tickets in your own departments.",
+            errors={"department_id": ["Not one of your departments."]},
         )
-    customer = _visible_customer(actor, data["customer_id"]) if "customer_id" in data else _find_or_create_customer(actor, data["customer"])
+    customer = customer or _ticket_customer(actor, data)
     now = utcnow()
     ticket = Ticket(
         number=next_ticket_number(),
         subject=data["subject"].strip(),
         status=TicketStatus.NEW,
-        priority=data["priority"],
+        priority=data.get("priority", Priority.NORMAL),
         channel=data["channel"],
         customer=customer,
         department_id=department.id,
         tier=customer.tier,
-        custom_fields=data.get("custom_fields") or {},
+        custom_fields=(data.get("custom_fields") or {}) | ({"category": data["category"]} if data.get("category") else {}),
         created_at=now,
         updated_at=now,
     )
@@ -178,9 +189,14 @@ def create_ticket(actor: Principal, data: dict[str, Any]) -> Ticket:
     db.session.flush()
     if data.get("message"):
         _attach(ticket, message, data["message"].get("attachment_ids") or [])
-    sla_clocks.start_ticket_clocks(ticket, now)
+    # The workflow starts the SLA clocks (targets from the policy of the ticket's tier and priority).
+    case_engine.start_case(actor, ticket, now)
     audit(actor, "ticket.created", ticket_id=ticket.id, after=_snapshot(ticket) | {"number": ticket.number, "customer_id": customer.id})
+    if routed is not None:
+        audit(actor, "ticket.routed", ticket_id=ticket.id, after=routed.audit_after())
     record_event("ticket.created", {"ticket_id": ticket.id, "number": ticket.number, **_snapshot(ticket)}, _rooms(ticket))
+    # Unassigned, it joins its department's queue: an online agent with room takes it now, or it waits.
+    assignment.auto_assign(ticket, now)
     db.session.commit()
     return ticket
 
@@ -225,6 +241,8 @@ def update_ticket(actor: Principal, ticket: Ticket, changes: dict[str, Any]) -> 
     record_event(
         "ticket.updated", {"ticket_id": ticket.id, "changes": {k: after[k] for k in changed}, "version": ticket.version + 1}, rooms
     )
+    # A solved, closed or handed-back ticket frees its assignee's slot; an unassigned one joins the queue.
+    assignment.refill_after_update(ticket, previous_assignee_id=before["assignee_id"], previous_status=before["status"])
     db.session.commit()
     return ticket
 

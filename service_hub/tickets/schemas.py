@@ -156,10 +156,11 @@ class NewTicketCustomer(Schema):
 class TicketCreate(Schema):
     subject = fields.String(required=True, validate=validate.Length(min=1, max=300))
     channel = fields.Enum(Channel, by_value=True, load_default=Channel.WEB)
-    department_id = fields.Integer(required=True)
+    department_id = fields.Integer(metadata={"description": "left out: the routing rules choose department, priority and workflow"})
+    category = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "for routing; kept in custom_fields"})
     customer_id = fields.Integer()
     customer = fields.Nested(NewTicketCustomer, metadata={"description": "found by identity or created, when customer_id is not given"})
-    priority = PriorityField(load_default=Priority.NORMAL)
+    priority = PriorityField(metadata={"description": "default: the routing rule's, or normal with department_id"})
     assignee_id = fields.Integer(allow_none=True)
     tags = fields.List(TAG, load_default=list, validate=validate.Length(max=20))
     custom_fields = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), load_default=dict)

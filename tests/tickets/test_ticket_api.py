@@ -21,7 +21,9 @@ def test_create_ticket_for_new_customer_by_identity(world, login_as):
     )
     assert r.status_code == 201, r.json
     body = r.json
-    assert body["priority"] == "high" and body["status"] == "new" and body["tags"] == ["5g", "billing"]
+    assert body["priority"] == "high" and body["tags"] == ["5g", "billing"]
+    # agent_a is online in dept_a with room, so the queue hands the new ticket over at once.
+    assert body["status"] == "open" and body["assignee"]["id"] == world.agent_a.id
     assert body["number"] >= 100001
     assert body["messages"][0]["body_html"] == "<p>My bill is wrong</p>"
     assert body["messages"][0]["body_text"] == "My bill is wrong"

@@ -1,0 +1,330 @@
+"""Cases in motion: start a ticket's workflow, list the actions a user may take, apply one.
+
+workflows.engine decides; this module resolves who holds which function for the case, executes
+the engine's effects (ticket status, countersign tasks and their departments, SLA clocks,
+notifications) and records the step in the audit trail and the outbox, in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from service_hub.auth.principal import Principal
+from service_hub.auth.scope import compute_scope
+from service_hub.casework import sla_clocks
+from service_hub.casework.models import CaseRecord, CaseTask, SlaClock
+from service_hub.core.errors import Conflict, Forbidden, NotFound, ValidationProblem
+from service_hub.core.extensions import db
+from service_hub.core.outbox import record_event
+from service_hub.core.types import utcnow
+from service_hub.org.models import Agent, Department, DepartmentKind, Role
+from service_hub.tickets.audit import audit
+from service_hub.tickets.models import Ticket, TicketInvitation, TicketStatus
+from workflows import engine
+from workflows.definition_loader import shipped_registry
+from workflows.definitions import Duration, WorkflowDefinition
+from workflows.engine import ActionOption, ActionRefused, CaseState, Outcome
+from workflows.sla import ClockKind
+
+POLICY_CLOCKS = {k.value for k in ClockKind}  # clocks whose target the SLA policy supplies
+BUSINESS_CALENDAR, WALL_CALENDAR = "office-cn", "24x7"
+# Inputs that move the case rather than being stored as fields.
+DEPARTMENT_INPUT = "department"
+
+
+def registry():  # type: ignore[no-untyped-def]
+    return shipped_registry()
+
+
+def _definition(record: CaseRecord) -> WorkflowDefinition:
+    return registry().get(record.definition_key, record.definition_version)
+
+
+def _state(record: CaseRecord) -> CaseState:
+    return CaseState.from_dict(record.state)
+
+
+def _departments() -> dict[int, Department]:
+    return {d.id: d for d in db.session.scalars(select(Department))}
+
+
+def _centre_of(department_id: int, departments: dict[int, Department]) -> int:
+    node = departments.get(department_id)
+    while node is not None and node.kind != DepartmentKind.CENTRE and node.parent_id is not None:
+        node = departments.get(node.parent_id)
+    return node.id if node is not None else department_id
+
+
+def _functions_of(department_id: int, departments: dict[int, Department]) -> set[str]:
+    """A department's functions with those of the departments above it (a hotline group is front line)."""
+    found: set[str] = set()
+    node = departments.get(department_id)
+    while node is not None:
+        found |= set(node.functions or [])
+        node = departments.get(node.parent_id) if node.parent_id is not None else None
+    return found
+
+
+def department_for_function(function: str, ticket: Ticket, departments: dict[int, Department] | None = None) -> Department | None:
+    """The department of the ticket's centre that holds this function."""
+    departments = departments or _departments()
+    centre = _centre_of(ticket.department_id, departments)
+    candidates = [
+        d for d in departments.values() if d.is_active and function in (d.functions or []) and _centre_of(d.id, departments) == centre
+    ]
+    return min(candidates, key=lambda d: d.id) if candidates else None
+
+
+def actor_for(agent: Agent, ticket: Ticket) -> engine.Actor:
+    """The functions this agent holds for this case: case_department where it sits, plus what its
+    departments do; supervisors act for every department of their centre, admins for all."""
+    departments = _departments()
+    scope = compute_scope(agent)
+    functions: set[str] = set()
+    if scope.all_departments or ticket.department_id in scope.visible_department_ids:
+        functions.add("case_department")
+    reach = (
+        departments.keys()
+        if scope.all_departments
+        else (scope.visible_department_ids if agent.role == Role.SUPERVISOR else agent.department_ids)
+    )
+    for department_id in reach:
+        functions |= _functions_of(department_id, departments)
+    return engine.Actor(agent_ref=f"agent:{agent.id}", role=agent.role.value, functions=frozenset(functions))
+
+
+def ticket_fields(ticket: Ticket, record: CaseRecord) -> dict[str, Any]:
+    """What guards and required fields see: the ticket's own fields, custom fields, accepted inputs."""
+    overdue = db.session.scalar(
+        select(SlaClock.id).where(SlaClock.ticket_id == ticket.id, SlaClock.breached_at.is_not(None), SlaClock.status == "running").limit(1)
+    )
+    return {
+        **(ticket.custom_fields or {}),
+        **(record.fields or {}),
+        "status": ticket.status.value,
+        "priority": ticket.priority.name.lower(),
+        "tier": ticket.tier.value,
+        "channel": ticket.channel.value,
+        "overdue": overdue is not None,
+    }
+
+
+def _seconds(target: Duration) -> tuple[float, str]:
+    if target.business:
+        return target.seconds(8 * 3600), BUSINESS_CALENDAR  # office-cn's working day
+    return target.seconds(), WALL_CALENDAR
+
+
+def _parse_time(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else None
+    return None
+
+
+def _execute(
+    principal: Principal | None,
+    ticket: Ticket,
+    record: CaseRecord,
+    definition: WorkflowDefinition,
+    outcome: Outcome,
+    inputs: dict[str, Any],
+    now: datetime,
+) -> None:
+    state = outcome.state
+    departments = _departments()
+    for effect in outcome.effects:
+        if isinstance(effect, engine.StepEntered):
+            status = definition.step(effect.step).status
+            if status and status != ticket.status.value:
+                _set_status(ticket, TicketStatus(status), now)
+        elif isinstance(effect, engine.TaskOpened):
+            department = department_for_function(effect.function, ticket, departments)
+            db.session.add(
+                CaseTask(
+                    ticket_id=ticket.id,
+                    task_key=effect.task_id,
+                    function=effect.function,
+                    department_id=department.id if department else None,
+                    lead=effect.lead,
+                    opened_at=now,
+                )
+            )
+            if department is not None:
+                state = engine.with_task_department(state, effect.task_id, f"department:{department.id}")
+                _invite(ticket, department.id, f"countersign task {effect.task_id}", principal)
+        elif isinstance(effect, engine.TaskClosed):
+            task = db.session.scalars(select(CaseTask).where(CaseTask.ticket_id == ticket.id, CaseTask.task_key == effect.task_id)).one()
+            task.status, task.closed_at = effect.outcome, now
+        elif isinstance(effect, engine.ClockStarted):
+            _start_clock(ticket, effect, now)
+        elif isinstance(effect, engine.ClockPaused):
+            sla_clocks.pause_named(ticket, (engine.clock_key(effect.clock, effect.task_id),), now)
+        elif isinstance(effect, engine.ClockResumed):
+            sla_clocks.resume_named(ticket, (engine.clock_key(effect.clock, effect.task_id),), now)
+        elif isinstance(effect, engine.ClockStopped):
+            sla_clocks.stop_named(ticket, (engine.clock_key(effect.clock, effect.task_id),), now)
+        elif isinstance(effect, engine.TargetExtended):
+            by = inputs.get(str(effect.by)) if effect.by else None
+            sla_clocks.extend_named(
+                ticket,
+                effect.clock,
+                now,
+                until=_parse_time(inputs.get(str(effect.until)) if effect.until else None),
+                by_seconds=float(by) * 3600 if isinstance(by, (int, float)) else None,
+            )
+        elif isinstance(effect, engine.CaseFinished):
+            record.finished = True
+        elif isinstance(effect, engine.Notify):
+            target = (
+                ticket.department_id
+                if effect.target == "case_department"
+                else getattr(department_for_function(effect.target, ticket, departments), "id", None)
+            )
+            rooms = [f"ticket:{ticket.id}"] + ([f"department:{target}"] if target else [])
+            record_event(
+                "case.notify",
+                {"ticket_id": ticket.id, "number": ticket.number, "kind": effect.kind, "target": effect.target, "task_id": effect.task_id},
+                rooms,
+            )
+    record.state = state.to_dict()
+    record.step = state.step
+
+
+def _start_clock(ticket: Ticket, effect: engine.ClockStarted, now: datetime) -> None:
+    name = engine.clock_key(effect.clock, effect.task_id)
+    if effect.target is not None:
+        seconds, calendar = _seconds(effect.target)
+        sla_clocks.start_named(ticket, name, seconds, calendar, now)
+        return
+    if effect.clock in POLICY_CLOCKS:
+        policy = sla_clocks.policy_for(ticket)
+        target = policy and getattr(policy, f"{effect.clock}_seconds")
+        if policy is not None and target:
+            sla_clocks.start_named(ticket, name, target, policy.calendar_key, now, policy=policy)
+
+
+def _set_status(ticket: Ticket, status: TicketStatus, now: datetime) -> None:
+    ticket.status = status
+    if status == TicketStatus.SOLVED:
+        ticket.solved_at = now
+    elif status == TicketStatus.CLOSED:
+        ticket.closed_at = now
+        ticket.solved_at = ticket.solved_at or now
+    else:
+        ticket.solved_at = None
+
+
+def _invite(ticket: Ticket, department_id: int, reason: str, principal: Principal | None) -> None:
+    if department_id == ticket.department_id:
+        return
+    standing = db.session.scalar(
+        select(TicketInvitation.id).where(
+            TicketInvitation.ticket_id == ticket.id, TicketInvitation.department_id == department_id, TicketInvitation.revoked_at.is_(None)
+        )
+    )
+    if standing is None:
+        db.session.add(
+            TicketInvitation(
+                ticket_id=ticket.id, department_id=department_id, reason=reason, invited_by_id=principal.agent.id if principal else None
+            )
+        )
+
+
+def start_case(principal: Principal | None, ticket: Ticket, now: datetime) -> CaseRecord:
+    """Start the workflow named in custom_fields["workflow"], else the best match for the ticket."""
+    key = (ticket.custom_fields or {}).get("workflow")
+    fields = {
+        **(ticket.custom_fields or {}),
+        "priority": ticket.priority.name.lower(),
+        "tier": ticket.tier.value,
+        "channel": ticket.channel.value,
+    }
+    named = isinstance(key, str) and key in registry()
+    definition = registry().get(key) if named else registry().select(fields)
+    outcome = engine.start(definition)
+    record = CaseRecord(
+        ticket_id=ticket.id,
+        definition_key=definition.key,
+        definition_version=definition.version,
+        step=outcome.state.step,
+        state=outcome.state.to_dict(),
+        fields={},
+        started_at=now,
+    )
+    db.session.add(record)
+    with db.session.no_autoflush:
+        _execute(principal, ticket, record, definition, outcome, {}, now)
+    return record
+
+
+def get_case(ticket: Ticket) -> CaseRecord:
+    record = db.session.get(CaseRecord, ticket.id)
+    if record is None:
+        raise NotFound(f"Ticket #{ticket.number} has no workflow.")
+    return record
+
+
+def available(agent: Agent, ticket: Ticket) -> tuple[CaseRecord, list[ActionOption]]:
+    record = get_case(ticket)
+    return record, engine.available_actions(_definition(record), _state(record), actor_for(agent, ticket), ticket_fields(ticket, record))
+
+
+def perform(principal: Principal, ticket: Ticket, action: str, inputs: dict[str, Any], task_id: str | None, version: int) -> CaseRecord:
+    if version != ticket.version:
+        raise Conflict(
+            f"Ticket #{ticket.number} was changed by someone else (version {ticket.version}, you sent {version}); reload and try again."
+        )
+    record = get_case(ticket)
+    definition = _definition(record)
+    before = record.step
+    now = utcnow()
+    try:
+        outcome = engine.apply(
+            definition, _state(record), action, actor_for(principal.agent, ticket), ticket_fields(ticket, record), inputs, task_id
+        )
+    except ActionRefused as refused:
+        if refused.code == "forbidden":
+            raise Forbidden(refused.message) from None
+        raise ValidationProblem(
+            refused.message, errors=dict(refused.field_errors) or None, code=f"workflow-{refused.code.replace('_', '-')}"
+        ) from None
+    with db.session.no_autoflush:
+        stored = {k: v for k, v in inputs.items() if k != DEPARTMENT_INPUT}
+        record.fields = {**(record.fields or {}), **stored}
+        if DEPARTMENT_INPUT in inputs:
+            _move(principal, ticket, inputs[DEPARTMENT_INPUT])
+        _execute(principal, ticket, record, definition, outcome, inputs, now)
+        ticket.updated_at = now
+    audit(
+        principal,
+        f"workflow.{action}",
+        ticket_id=ticket.id,
+        before={"step": before},
+        after={"step": record.step, "task_id": outcome.task_id, "inputs": stored},
+    )
+    record_event(
+        "case.step",
+        {"ticket_id": ticket.id, "action": action, "from": before, "to": record.step, "task_id": outcome.task_id},
+        [f"ticket:{ticket.id}", f"department:{ticket.department_id}"],
+    )
+    db.session.commit()
+    return record
+
+
+def _move(principal: Principal, ticket: Ticket, raw: object) -> None:
+    """派单: the case goes to another department; the dispatcher's department keeps watching."""
+    department = db.session.get(Department, int(raw)) if isinstance(raw, (int, str)) and str(raw).isdigit() else None
+    if department is None or not department.is_active:
+        raise ValidationProblem("No such active department to dispatch to.", errors={DEPARTMENT_INPUT: ["No such active department."]})
+    if department.id != ticket.department_id:
+        previous, ticket.department_id, ticket.assignee_id = ticket.department_id, department.id, None
+        _invite(ticket, previous, "dispatched the case", principal)
