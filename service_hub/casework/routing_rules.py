@@ -267,7 +267,9 @@ class RoutedTicket:
             "department_id": self.department.id,
             "priority": data.get("priority", self.priority),
             "tags": [*self.outcome.tags, *(data.get("tags") or [])],
-            "custom_fields": {**(data.get("custom_fields") or {}), "workflow": self.outcome.workflow},
+            # An admin's rule names the workflow; the built-in default leaves it to the workflows'
+            # own applies_to (a complaint category gets the complaint workflow).
+            "custom_fields": {**(data.get("custom_fields") or {})} | ({} if self.builtin_default else {"workflow": self.outcome.workflow}),
         }
 
     def invisible_detail(self) -> str:

@@ -21,6 +21,7 @@ class UnitSpec:
     zh: str
     en: str
     skills: tuple[str, ...]
+    functions: tuple[str, ...] = ()  # what the unit does in a workflow (see workflows/definitions)
 
 
 CENTRES = (
@@ -33,12 +34,14 @@ CENTRES = (
 )
 
 DEPARTMENTS = (
-    UnitSpec("frontline", "一线客服", "Front line", ("general", "package", "roaming", "porting")),
-    UnitSpec("billing", "账务", "Billing", ("billing", "payment")),
-    UnitSpec("network", "网络运维", "Network operations", ("network", "5g", "broadband")),
-    UnitSpec("complaints", "投诉处理", "Complaints", ("complaint", "billing")),
-    UnitSpec("vip", "VIP服务", "VIP service", ("vip", "billing", "roaming")),
-    UnitSpec("field", "现场服务", "Field service", ("broadband", "field", "network")),
+    # The front line also dispatches (派单). The demo has no finance department: billing's finance
+    # desk co-signs billing disputes; a real operator gives "finance" to its own department.
+    UnitSpec("frontline", "一线客服", "Front line", ("general", "package", "roaming", "porting"), ("front_line", "dispatcher")),
+    UnitSpec("billing", "账务", "Billing", ("billing", "payment"), ("billing", "finance")),
+    UnitSpec("network", "网络运维", "Network operations", ("network", "5g", "broadband"), ("network_operations",)),
+    UnitSpec("complaints", "投诉处理", "Complaints", ("complaint", "billing"), ("complaints",)),
+    UnitSpec("vip", "VIP服务", "VIP service", ("vip", "billing", "roaming"), ("vip_service",)),
+    UnitSpec("field", "现场服务", "Field service", ("broadband", "field", "network"), ("field_service",)),
 )
 
 FRONTLINE_GROUPS = (

@@ -98,6 +98,7 @@ def _create_centre(centre: CentreSpec) -> dict[str, Department]:
             name=f"{centre.zh}{spec.zh} {centre.en} {spec.en}",
             kind=DepartmentKind.DEPARTMENT,
             parent=root,
+            functions=list(spec.functions),
         )
     for spec in FRONTLINE_GROUPS:
         units[spec.key] = Department(
@@ -126,6 +127,7 @@ def _agent(rng: random.Random, local: str, role: Role, unit: UnitSpec, password_
         languages=languages,
         capacity=capacity if capacity is not None else CAPACITY.get(unit.key, 8 if role != Role.SUPERVISOR else 3),
         presence=rng.choices(list(Presence), weights=(55, 15, 30))[0],
+        senior=unit.key == "vip",  # VIP service serves diamond and gold customers first
     )
 
 

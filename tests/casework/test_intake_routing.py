@@ -113,7 +113,10 @@ def test_without_stored_rules_the_builtin_default_routes_by_tier(front_line_api,
     r = _open(front_line_api, customer_id=diamond.id)
     assert r.status_code == 201, r.json
     assert r.json["department"]["id"] == shanghai.front_line.id and r.json["priority"] == "high"
-    assert r.json["custom_fields"] == {"workflow": "general_enquiry"}
+    assert r.json["custom_fields"] == {}  # the workflow is chosen by the definitions' applies_to
+    assert front_line_api.get(f"/api/v1/tickets/{r.json['id']}/case").json["workflow"] == "general_enquiry"
+    complaint = _open(front_line_api, customer_id=diamond.id, category="complaint")
+    assert front_line_api.get(f"/api/v1/tickets/{complaint.json['id']}/case").json["workflow"] == "complaint"
     routed = _routed_audit(r.json["id"])
     assert routed.after["rule"] == "built-in default" and routed.after["builtin_default"] is True
     assert routed.after["reasons"] == ["no conditions (default rule)"]
