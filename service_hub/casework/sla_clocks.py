@@ -73,15 +73,14 @@ def _policies() -> list[tuple[SlaPolicy, SlaPolicyRow]]:
 
 def policy_for(ticket: Ticket) -> SlaPolicyRow | None:
     """The most specific active policy for the ticket's tier, priority, channel and category."""
-    pairs = _policies()
     category = ticket.custom_fields.get("category") if isinstance(ticket.custom_fields, dict) else None
-    chosen = choose_policy(
-        [p for p, _ in pairs],
-        tier=ticket.tier.value,
-        priority=ticket.priority.name.lower(),
-        channel=ticket.channel.value,
-        category=category,
-    )
+    return matching_policy(ticket.tier.value, ticket.priority.name.lower(), ticket.channel.value, category)
+
+
+def matching_policy(tier: str | None, priority: str | None, channel: str | None, category: str | None) -> SlaPolicyRow | None:
+    """The active policy choose_policy picks for these criteria; the SLA admin's preview asks the same."""
+    pairs = _policies()
+    chosen = choose_policy([p for p, _ in pairs], tier=tier, priority=priority, channel=channel, category=category)
     return next((row for p, row in pairs if p is chosen), None)
 
 

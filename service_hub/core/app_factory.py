@@ -127,13 +127,15 @@ def _register_blueprints(app: Flask) -> None:
     from service_hub.casework.queue_api import blp as queues_blp
     from service_hub.casework.reports_api import blp as reports_blp
     from service_hub.casework.routing_api import blp as routing_blp
+    from service_hub.casework.sla_api import blp as sla_blp
+    from service_hub.casework.workflows_api import blp as workflows_blp
     from service_hub.customers.api import blp as customers_blp
     from service_hub.frontend_host import frontend
     from service_hub.org.api import blp as org_blp
     from service_hub.tickets.api import blp as tickets_blp
 
     ext.api.init_app(app)
-    for blp in (auth_blp, tickets_blp, customers_blp, org_blp, cases_blp, reports_blp, routing_blp, queues_blp):
+    for blp in (auth_blp, tickets_blp, customers_blp, org_blp, cases_blp, reports_blp, routing_blp, queues_blp, sla_blp, workflows_blp):
         ext.api.register_blueprint(blp)
     app.register_blueprint(frontend)
 
