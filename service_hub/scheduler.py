@@ -4,6 +4,10 @@ Celery tasks; in the embedded default the same jobs run on a background thread o
 
 Jobs are periodic and idempotent, so a missed or doubled run costs nothing; nothing that must
 survive a crash is an ETA task (see RELIABILITY.md).
+
+The realtime publisher (outbox -> Socket.IO) is not a job here: it is its own loop, a background
+task of `flask serve` when embedded and one `python -m service_hub.realtime.publisher` process in
+production.
 """
 
 from __future__ import annotations

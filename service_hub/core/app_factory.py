@@ -155,11 +155,13 @@ def _register_commands(app: Flask) -> None:
     @click.option("--host", default="127.0.0.1")
     @click.option("--port", default=5000, type=int)
     def serve(host: str, port: int) -> None:
-        """Run the embedded default: web, Socket.IO and the scheduler in one process."""
+        """Run the embedded default: web, Socket.IO, the scheduler and the realtime publisher in one process."""
+        from service_hub.realtime import publisher
         from service_hub.scheduler import start_embedded
 
         if not app.config["SERVICE_HUB"].is_production:
             start_embedded(app)
+            publisher.start_embedded(app)  # production runs `python -m service_hub.realtime.publisher`
         # Flask ignores app.run() under `flask <command>` unless this is cleared.
         os.environ.pop("FLASK_RUN_FROM_CLI", None)
         ext.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)

@@ -10,6 +10,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from service_hub.auth.principal import Principal, Unauthenticated, token_principal
 from service_hub.core.extensions import socketio
+from service_hub.realtime.rooms import remember_principal  # also registers join, leave and resume
 
 
 def _principal(auth: Any) -> Principal:
@@ -28,5 +29,6 @@ def on_connect(auth: Any = None) -> None:
     except Unauthenticated as exc:
         raise ConnectionRefusedError({"code": "unauthenticated", "detail": exc.detail}) from None
     g.principal = principal
+    remember_principal(principal.agent.id, principal.scopes)
     # Everyone has a personal room for notifications addressed to them.
     join_room(f"agent:{principal.agent.id}")
