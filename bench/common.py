@@ -1,0 +1,95 @@
+"""Shared helpers of the benchmark scripts: database URLs, the app factory call, result files.
+
+Run the scripts from the repository root (the Makefile does): `python bench/<script>.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = REPO_ROOT / "bench"
+RESULTS_DIR = BENCH_DIR / "results"
+
+if str(REPO_ROOT) not in sys.path:  # so `python bench/x.py` can import service_hub and config
+    sys.path.insert(0, str(REPO_ROOT))
+
+DEFAULT_DATABASE = os.environ.get("BENCH_DATABASE", "servicehub_bench")
+# libpq URL of the server, without a database name (trust auth in the dev setup).
+DEFAULT_SERVER_URL = os.environ.get("BENCH_PG_SERVER", "postgresql://postgres@127.0.0.1:5432")
+DEFAULT_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Production mode wants 32+ characters; this key only signs cookies of a throwaway bench server.
+BENCH_SECRET_KEY = "bench-secret-key-" + "x" * 40
+
+BENCH_PASSWORD = "bench-password-2026"  # every generated agent has it
+AGENT_MAIL_DOMAIN = "bench.servicehub.test"
+
+
+def libpq_url(server_url: str, database: str) -> str:
+    return f"{server_url.rstrip('/')}/{database}"
+
+
+def sqlalchemy_url(server_url: str, database: str) -> str:
+    """The app's DATABASE_URL: psycopg 3 driver, as config.settings normalises it."""
+    url = libpq_url(server_url, database)
+    return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+def make_app(server_url: str, database: str, **env: str) -> Any:
+    """The real app factory against the bench database (embedded mode: no Redis needed in-process)."""
+    from config.settings import Settings
+    from service_hub import create_app
+
+    instance = Path(tempfile.mkdtemp(prefix="servicehub-bench-"))
+    settings = Settings.from_env(
+        {"DATABASE_URL": sqlalchemy_url(server_url, database), "SECRET_KEY": BENCH_SECRET_KEY, "LOG_JSON": "false", **env},
+        instance_path=instance,
+    )
+    return create_app(settings)
+
+
+def write_result(name: str, data: dict[str, Any]) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    return path
+
+
+def read_result(name: str) -> dict[str, Any]:
+    return dict(json.loads((RESULTS_DIR / f"{name}.json").read_text()))
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    cpu_model = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        platform.processor(),
+    )
+    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+def provenance() -> dict[str, Any]:
+    """Which code the figures belong to: the app changes while benchmarks are made."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    if "BENCH_SOURCE" in os.environ:  # e.g. run from a `git archive` export of one commit
+        return {"source": os.environ["BENCH_SOURCE"], "load_average": os.getloadavg()}
+    changed = git("status", "--porcelain", "--", "service_hub", "migrations", "config").splitlines()
+    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_app_files": changed, "load_average": os.getloadavg()}
