@@ -6,10 +6,12 @@ Access lives in the query, not in the view, so list, search, detail and export c
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy.orm import joinedload
 
 from service_hub.auth.scope import DepartmentScope, scope_of
 from service_hub.core.errors import NotFound
 from service_hub.core.extensions import db
+from service_hub.customers.models import Customer
 from service_hub.org.models import Agent
 from service_hub.tickets.models import Ticket, TicketInvitation
 
@@ -30,7 +32,16 @@ def visible_tickets_clause(scope: DepartmentScope) -> ColumnElement[bool]:
 
 def get_visible_ticket(agent: Agent, ticket_id: int) -> Ticket:
     """The ticket if this agent may see it; otherwise 404, never 403, so ids cannot be probed."""
-    query = select(Ticket).where(Ticket.id == ticket_id, visible_tickets_clause(scope_of(agent)))
+    query = (
+        select(Ticket)
+        .where(Ticket.id == ticket_id, visible_tickets_clause(scope_of(agent)))
+        # The refs a ticket view shows, in the same query; not their collections (identities, memberships).
+        .options(
+            joinedload(Ticket.customer).lazyload(Customer.identities),
+            joinedload(Ticket.department),
+            joinedload(Ticket.assignee).lazyload(Agent.memberships),
+        )
+    )
     ticket = db.session.scalars(query).first()
     if ticket is None:
         raise NotFound(f"Ticket {ticket_id} does not exist or is not visible to you.")

@@ -10,12 +10,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from service_hub.auth.principal import current_principal, require
 from service_hub.auth.scope import scope_of
 from service_hub.core.errors import NotFound, ValidationProblem
 from service_hub.core.extensions import db
 from service_hub.core.keyset import Sort, SortKey, cursor_for, seek
+from service_hub.org.models import Agent
 from service_hub.tickets import inbox, operations
 from service_hub.tickets.access import get_visible_ticket, visible_tickets_clause
 from service_hub.tickets.attachments import path_for
@@ -87,7 +89,11 @@ class TicketItem(MethodView):
 
 def _detail(ticket: Ticket) -> Ticket:
     newest = db.session.scalars(
-        select(Message).where(Message.ticket_id == ticket.id).order_by(Message.created_at.desc(), Message.id.desc()).limit(DETAIL_MESSAGES)
+        select(Message)
+        .where(Message.ticket_id == ticket.id)
+        .options(joinedload(Message.author_agent).lazyload(Agent.memberships))
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(DETAIL_MESSAGES)
     ).all()
     ticket.messages = list(reversed(newest))  # type: ignore[attr-defined]
     return ticket
