@@ -11,10 +11,11 @@ from sqlalchemy import or_, select
 from service_hub.auth.principal import current_principal, require
 from service_hub.casework import case_engine
 from service_hub.casework.models import CaseTask, SlaClock
-from service_hub.casework.schemas import ActionRequest, CaseSchema, HistoryEntrySchema
+from service_hub.casework.schemas import ActionRequest, CaseSchema
 from service_hub.core.extensions import db
 from service_hub.tickets.access import get_visible_ticket
 from service_hub.tickets.models import AuditEvent, Ticket
+from service_hub.tickets.schemas import AuditEventSchema
 
 blp = Blueprint("Cases", __name__, url_prefix="/api/v1/tickets", description="Workflows: steps, actions, tasks, SLA clocks, history")
 
@@ -68,7 +69,7 @@ class CaseActions(MethodView):
 @blp.route("/<int:ticket_id>/case/history")
 class CaseHistory(MethodView):
     @require("tickets:read")
-    @blp.response(200, HistoryEntrySchema(many=True))
+    @blp.response(200, AuditEventSchema(many=True))
     def get(self, ticket_id: int) -> list[AuditEvent]:
         """Workflow steps and SLA events of the case, oldest first."""
         ticket = get_visible_ticket(current_principal().agent, ticket_id)

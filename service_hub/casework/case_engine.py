@@ -145,7 +145,7 @@ def _execute(
         if isinstance(effect, engine.StepEntered):
             status = definition.step(effect.step).status
             if status and status != ticket.status.value:
-                _set_status(ticket, TicketStatus(status), now)
+                ticket.set_status(TicketStatus(status), now)
         elif isinstance(effect, engine.TaskOpened):
             department = department_for_function(effect.function, ticket, departments)
             db.session.add(
@@ -210,17 +210,6 @@ def _start_clock(ticket: Ticket, effect: engine.ClockStarted, now: datetime) -> 
         target = policy and getattr(policy, f"{effect.clock}_seconds")
         if policy is not None and target:
             sla_clocks.start_named(ticket, name, target, policy.calendar_key, now, policy=policy)
-
-
-def _set_status(ticket: Ticket, status: TicketStatus, now: datetime) -> None:
-    ticket.status = status
-    if status == TicketStatus.SOLVED:
-        ticket.solved_at = now
-    elif status == TicketStatus.CLOSED:
-        ticket.closed_at = now
-        ticket.solved_at = ticket.solved_at or now
-    else:
-        ticket.solved_at = None
 
 
 def _invite(ticket: Ticket, department_id: int, reason: str, principal: Principal | None) -> None:

@@ -59,13 +59,3 @@ class ActionRequest(Schema):
     version = fields.Integer(required=True)
     task_id = fields.String(load_default=None, validate=validate.Length(max=64))
     inputs = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), load_default=dict)
-
-
-class HistoryEntrySchema(Schema):
-    id = fields.Integer()
-    action = fields.String()
-    actor_id = fields.Integer(allow_none=True)
-    actor_via = fields.String()
-    before = fields.Dict(allow_none=True)
-    after = fields.Dict(allow_none=True)
-    created_at = fields.DateTime()

@@ -106,6 +106,17 @@ class Ticket(db.Model):
     def tags(self) -> list[str]:
         return [row.tag for row in self.tag_rows]
 
+    def set_status(self, status: TicketStatus, now: datetime) -> None:
+        """Move to a status and keep solved_at and closed_at in step with it."""
+        self.status = status
+        if status == TicketStatus.SOLVED:
+            self.solved_at = now
+        elif status == TicketStatus.CLOSED:
+            self.closed_at = now
+            self.solved_at = self.solved_at or now
+        else:
+            self.solved_at = None  # reopened
+
 
 # The inbox order: most urgent first, then the nearest deadline, none last (see core.keyset).
 INBOX_ORDER = Sort((SortKey(Ticket.priority, inverted=True), SortKey(Ticket.next_due_at, kind=datetime, nullable=True), SortKey(Ticket.id)))

@@ -253,14 +253,7 @@ def _change_status(ticket: Ticket, status: TicketStatus) -> None:
         return
     if status == TicketStatus.NEW:
         raise ValidationProblem("A ticket cannot go back to new.", errors={"status": ["Cannot go back to new."]})
-    ticket.status = status
-    if status == TicketStatus.SOLVED:
-        ticket.solved_at = now
-    elif status == TicketStatus.CLOSED:
-        ticket.closed_at = now
-        ticket.solved_at = ticket.solved_at or now
-    else:
-        ticket.solved_at = None  # reopened
+    ticket.set_status(status, now)
 
 
 def add_message(actor: Principal, ticket: Ticket, data: dict[str, Any]) -> Message:
