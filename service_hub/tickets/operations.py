@@ -180,7 +180,6 @@ def create_ticket(actor: Principal, data: dict[str, Any]) -> Ticket:
     )
     if data.get("assignee_id"):
         ticket.assignee_id = _check_assignee(data["assignee_id"], department.id).id
-        ticket.status = TicketStatus.OPEN
     _set_tags(ticket, data.get("tags") or [])
     db.session.add(ticket)
     if data.get("message"):
@@ -191,6 +190,8 @@ def create_ticket(actor: Principal, data: dict[str, Any]) -> Ticket:
         _attach(ticket, message, data["message"].get("attachment_ids") or [])
     # The workflow starts the SLA clocks (targets from the policy of the ticket's tier and priority).
     case_engine.start_case(actor, ticket, now)
+    if ticket.assignee_id and ticket.status == TicketStatus.NEW:
+        ticket.status = TicketStatus.OPEN  # someone owns it from the start (the intake step says new)
     audit(actor, "ticket.created", ticket_id=ticket.id, after=_snapshot(ticket) | {"number": ticket.number, "customer_id": customer.id})
     if routed is not None:
         audit(actor, "ticket.routed", ticket_id=ticket.id, after=routed.audit_after())

@@ -95,3 +95,17 @@ def test_closed_ticket_is_frozen(world, login_as):
     again = api.patch(f"/api/v1/tickets/{world.ticket_a.id}", json={"version": r.json["version"], "priority": "low"})
     assert again.status_code == 409
     assert db.session.scalar(select(Message).where(Message.ticket_id == world.ticket_a.id)) is None
+
+
+def test_ticket_created_with_an_assignee_is_open(world, login_as):
+    api = login_as(world.agent_a)
+    r = api.post(
+        "/api/v1/tickets",
+        json={
+            "subject": "Mine",
+            "department_id": world.dept_a.id,
+            "customer_id": world.ticket_a.customer_id,
+            "assignee_id": world.agent_a.id,
+        },
+    )
+    assert r.status_code == 201 and r.json["status"] == "open" and r.json["assignee"]["id"] == world.agent_a.id
