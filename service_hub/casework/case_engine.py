@@ -25,7 +25,7 @@ from service_hub.tickets.audit import audit
 from service_hub.tickets.models import Ticket, TicketInvitation, TicketStatus
 from workflows import engine
 from workflows.definition_loader import shipped_registry
-from workflows.definitions import Duration, WorkflowDefinition
+from workflows.definitions import DefinitionRegistry, Duration, WorkflowDefinition
 from workflows.engine import ActionOption, ActionRefused, CaseState, Outcome
 from workflows.sla import ClockKind
 
@@ -35,7 +35,8 @@ BUSINESS_CALENDAR, WALL_CALENDAR = "office-cn", "24x7"
 DEPARTMENT_INPUT = "department"
 
 
-def registry():  # type: ignore[no-untyped-def]
+def registry() -> DefinitionRegistry:
+    """The shipped definitions (loaded once); a running case looks up its own version here."""
     return shipped_registry()
 
 
