@@ -35,7 +35,6 @@ from service_hub.casework.queue_reads import (
     candidate_pool,
     config_of,
     count_waiting,
-    department_tree,
     open_loads,
     queue_configs,
     required_skills,
@@ -46,6 +45,7 @@ from service_hub.core.extensions import db
 from service_hub.core.outbox import record_event
 from service_hub.core.types import utcnow
 from service_hub.org.models import Agent, Department, Presence
+from service_hub.org.tree import DepartmentTree
 from service_hub.tickets.access import visible_tickets_clause
 from service_hub.tickets.audit import audit
 from service_hub.tickets.models import ACTIVE_STATUSES, Ticket, TicketStatus
@@ -141,7 +141,7 @@ def fill_queues(department_ids: Iterable[int], now: datetime | None = None, *, d
     queues = {d for d, config in configs.items() if config.auto_assign}
     if not queues:
         return {}
-    pool = candidate_pool(queues, department_tree())
+    pool = candidate_pool(queues, DepartmentTree.load())
     agents = dict(pool.agents)
     if not any(agent.free_slots for agent in agents.values()):
         return {}
@@ -206,7 +206,7 @@ def _queues_served_by(agent_id: int) -> set[int]:
     agent = db.session.get(Agent, agent_id)
     if agent is None:
         return set()
-    return department_tree().queues_served_by(agent.department_ids)
+    return DepartmentTree.load().with_ancestors(agent.department_ids)
 
 
 # Presence
@@ -297,7 +297,7 @@ def _check_transfer_target(ticket: Ticket, agent_id: int, department_id: int) ->
     agent = db.session.get(Agent, agent_id)
     if agent is None or not agent.is_active:
         raise ValidationProblem("No such active agent.", errors={"assignee_id": ["No such active agent."]})
-    if not department_tree().subtree(department_id) & set(agent.department_ids):
+    if not DepartmentTree.load().subtree(department_id) & set(agent.department_ids):
         message = f"{agent.name} does not work in that department or a group below it."
         raise ValidationProblem(message, errors={"assignee_id": [message]})
     if agent.presence == Presence.OFFLINE:

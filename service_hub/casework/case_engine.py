@@ -20,7 +20,8 @@ from service_hub.core.errors import Conflict, Forbidden, NotFound, ValidationPro
 from service_hub.core.extensions import db
 from service_hub.core.outbox import record_event
 from service_hub.core.types import utcnow
-from service_hub.org.models import Agent, Department, DepartmentKind, Role
+from service_hub.org.models import Agent, Department, Role
+from service_hub.org.tree import DepartmentTree
 from service_hub.tickets.audit import audit
 from service_hub.tickets.models import Ticket, TicketInvitation, TicketStatus
 from workflows import engine
@@ -48,52 +49,26 @@ def _state(record: CaseRecord) -> CaseState:
     return CaseState.from_dict(record.state)
 
 
-def _departments() -> dict[int, Department]:
-    return {d.id: d for d in db.session.scalars(select(Department))}
-
-
-def _centre_of(department_id: int, departments: dict[int, Department]) -> int:
-    node = departments.get(department_id)
-    while node is not None and node.kind != DepartmentKind.CENTRE and node.parent_id is not None:
-        node = departments.get(node.parent_id)
-    return node.id if node is not None else department_id
-
-
-def _functions_of(department_id: int, departments: dict[int, Department]) -> set[str]:
-    """A department's functions with those of the departments above it (a hotline group is front line)."""
-    found: set[str] = set()
-    node = departments.get(department_id)
-    while node is not None:
-        found |= set(node.functions or [])
-        node = departments.get(node.parent_id) if node.parent_id is not None else None
-    return found
-
-
-def department_for_function(function: str, ticket: Ticket, departments: dict[int, Department] | None = None) -> Department | None:
-    """The department of the ticket's centre that holds this function."""
-    departments = departments or _departments()
-    centre = _centre_of(ticket.department_id, departments)
-    candidates = [
-        d for d in departments.values() if d.is_active and function in (d.functions or []) and _centre_of(d.id, departments) == centre
-    ]
-    return min(candidates, key=lambda d: d.id) if candidates else None
+def department_for_function(function: str, ticket: Ticket, tree: DepartmentTree | None = None) -> int | None:
+    """The department of the ticket's centre that has this function."""
+    tree = tree or DepartmentTree.load()
+    centre = tree.centre_of(ticket.department_id)
+    return tree.with_function(centre, function) if centre is not None else None
 
 
 def actor_for(agent: Agent, ticket: Ticket) -> engine.Actor:
     """The functions this agent holds for this case: case_department where it sits, plus what its
     departments do; supervisors act for every department of their centre, admins for all."""
-    departments = _departments()
+    tree = DepartmentTree.load()
     scope = compute_scope(agent)
     functions: set[str] = set()
     if scope.all_departments or ticket.department_id in scope.visible_department_ids:
         functions.add("case_department")
     reach = (
-        departments.keys()
-        if scope.all_departments
-        else (scope.visible_department_ids if agent.role == Role.SUPERVISOR else agent.department_ids)
+        tree.ids() if scope.all_departments else (scope.visible_department_ids if agent.role == Role.SUPERVISOR else agent.department_ids)
     )
     for department_id in reach:
-        functions |= _functions_of(department_id, departments)
+        functions |= tree.functions_of(department_id)
     return engine.Actor(agent_ref=f"agent:{agent.id}", role=agent.role.value, functions=frozenset(functions))
 
 
@@ -141,27 +116,27 @@ def _execute(
     now: datetime,
 ) -> None:
     state = outcome.state
-    departments = _departments()
+    tree = DepartmentTree.load()
     for effect in outcome.effects:
         if isinstance(effect, engine.StepEntered):
             status = definition.step(effect.step).status
             if status and status != ticket.status.value:
                 ticket.set_status(TicketStatus(status), now)
         elif isinstance(effect, engine.TaskOpened):
-            department = department_for_function(effect.function, ticket, departments)
+            department_id = department_for_function(effect.function, ticket, tree)
             db.session.add(
                 CaseTask(
                     ticket_id=ticket.id,
                     task_key=effect.task_id,
                     function=effect.function,
-                    department_id=department.id if department else None,
+                    department_id=department_id,
                     lead=effect.lead,
                     opened_at=now,
                 )
             )
-            if department is not None:
-                state = engine.with_task_department(state, effect.task_id, f"department:{department.id}")
-                _invite(ticket, department.id, f"countersign task {effect.task_id}", principal)
+            if department_id is not None:
+                state = engine.with_task_department(state, effect.task_id, f"department:{department_id}")
+                _invite(ticket, department_id, f"countersign task {effect.task_id}", principal)
         elif isinstance(effect, engine.TaskClosed):
             task = db.session.scalars(select(CaseTask).where(CaseTask.ticket_id == ticket.id, CaseTask.task_key == effect.task_id)).one()
             task.status, task.closed_at = effect.outcome, now
@@ -185,11 +160,7 @@ def _execute(
         elif isinstance(effect, engine.CaseFinished):
             record.finished = True
         elif isinstance(effect, engine.Notify):
-            target = (
-                ticket.department_id
-                if effect.target == "case_department"
-                else getattr(department_for_function(effect.target, ticket, departments), "id", None)
-            )
+            target = ticket.department_id if effect.target == "case_department" else department_for_function(effect.target, ticket, tree)
             rooms = [f"ticket:{ticket.id}"] + ([f"department:{target}"] if target else [])
             record_event(
                 "case.notify",

@@ -18,8 +18,9 @@ from sqlalchemy import ColumnElement, case, func, select
 from service_hub.casework.models import QueueSettings
 from service_hub.core.extensions import db
 from service_hub.customers.models import Customer
-from service_hub.org.models import Agent, Department, DepartmentMembership
+from service_hub.org.models import Agent, DepartmentMembership
 from service_hub.org.models import Presence as OrgPresence
+from service_hub.org.tree import DepartmentTree
 from service_hub.tickets.models import ACTIVE_STATUSES, Ticket
 from workflows.assignment import DEFAULT_TIER_MATCHING, AgentCandidate, AssignmentRequest, Presence, SeniorPolicy, Strategy, TierMatching
 from workflows.queue_order import (
@@ -80,43 +81,6 @@ def config_of(row: Any) -> QueueConfig:
         log.error("queue_settings of department %s are unusable, using the defaults", row.department_id)
         strategy, policy = Strategy.LEAST_LOADED, SeniorPolicy.PREFERRED
     return QueueConfig(row.department_id, strategy, TierMatching(policy), bool(row.auto_assign), row.round_robin_cursor, True)
-
-
-# The department tree
-
-
-@dataclass(frozen=True)
-class DepartmentTree:
-    parent: Mapping[int, int | None]
-    children: Mapping[int | None, list[int]]
-
-    def subtree(self, root: int) -> set[int]:
-        """The department and every group below it: whose members serve its queue."""
-        found, stack = set(), [root]
-        while stack:
-            node = stack.pop()
-            if node not in found:
-                found.add(node)
-                stack.extend(self.children.get(node, ()))
-        return found
-
-    def queues_served_by(self, member_of: Iterable[int]) -> set[int]:
-        """The queues an agent with these memberships serves: each membership and everything above it."""
-        served: set[int] = set()
-        for node in member_of:
-            current: int | None = node
-            while current is not None and current not in served:
-                served.add(current)
-                current = self.parent.get(current)
-        return served
-
-
-def department_tree() -> DepartmentTree:
-    rows = db.session.execute(select(Department.id, Department.parent_id)).all()
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for row in rows:
-        children[row.parent_id].append(row.id)
-    return DepartmentTree({row.id: row.parent_id for row in rows}, children)
 
 
 # Candidates

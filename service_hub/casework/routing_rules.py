@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,6 +31,7 @@ from service_hub.core.extensions import db
 from service_hub.core.types import utcnow
 from service_hub.customers.models import Customer
 from service_hub.org.models import Agent, Department, DepartmentKind
+from service_hub.org.tree import DepartmentTree
 from service_hub.tickets.access import customer_visible_clause
 from service_hub.tickets.content import html_to_text, sanitise_html
 from service_hub.tickets.models import Priority as TicketPriority
@@ -191,10 +191,8 @@ def _check_references(outcome: RuleOutcome) -> None:
         errors["workflow"] = [f"Unknown workflow {outcome.workflow!r}; known: {', '.join(known)}."]
     if outcome.department is not None and _department_by_ref(outcome.department) is None:
         errors["department"] = [f"No active department with the code {outcome.department!r}."]
-    if outcome.department_function is not None:
-        functions = {f for row in _tree().rows.values() if row.is_active for f in row.functions or ()}
-        if outcome.department_function not in functions:
-            errors["department_function"] = [f"No active department has the function {outcome.department_function!r}."]
+    if outcome.department_function is not None and outcome.department_function not in DepartmentTree.load().all_functions():
+        errors["department_function"] = [f"No active department has the function {outcome.department_function!r}."]
     bad_tags = [tag for tag in outcome.tags if not TICKET_TAG.match(tag)]
     if bad_tags:
         errors["tags"] = [f"Tags are words (letters, digits, _ . : - /): {bad_tags}."]
@@ -388,69 +386,12 @@ def _centre(centre_id: int) -> Department:
 # --- departments -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Node:
-    id: int
-    parent_id: int | None
-    kind: DepartmentKind
-    functions: list[str]
-    is_active: bool
-
-
-@dataclass(frozen=True)
-class _Tree:
-    rows: dict[int, _Node]
-    children: dict[int | None, list[int]]
-
-    def centre_of(self, department_id: int) -> int | None:
-        """Walk up to the centre; a tree without one (not built by the org API) ends at its root."""
-        node, seen = self.rows.get(department_id), set()
-        while node is not None and node.id not in seen:
-            seen.add(node.id)
-            if node.kind == DepartmentKind.CENTRE or node.parent_id is None:
-                return node.id
-            node = self.rows.get(node.parent_id)
-        return None
-
-    def with_function(self, centre_id: int, function: str) -> int | None:
-        """The active department with the function in the centre's subtree; the lowest id if several,
-        as the case engine picks (case_engine.department_for_function)."""
-        found, stack = [], [centre_id]
-        while stack:
-            node = self.rows[stack.pop()]
-            if node.is_active and function in (node.functions or ()):
-                found.append(node.id)
-            stack.extend(self.children.get(node.id, ()))
-        return min(found, default=None)
-
-    def holds(self, department_id: int, function: str) -> bool:
-        """An active department holds its own functions and those above it (a hotline group is front line)."""
-        node = self.rows.get(department_id)
-        if node is None or not node.is_active:
-            return False
-        while node is not None:
-            if function in (node.functions or ()):
-                return True
-            node = self.rows.get(node.parent_id) if node.parent_id is not None and node.kind != DepartmentKind.CENTRE else None
-        return False
-
-
-def _tree() -> _Tree:
-    rows = db.session.execute(
-        select(Department.id, Department.parent_id, Department.kind, Department.functions, Department.is_active)
-    ).all()
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for row in rows:
-        children[row.parent_id].append(row.id)
-    return _Tree({row.id: _Node(*row) for row in rows}, children)
-
-
 def centre_for_agent(agent: Agent) -> Department | None:
     """The centre of the agent's primary membership (the lowest department id, as memberships
     have no order of their own); None without one."""
     if not agent.department_ids:
         return None
-    centre_id = _tree().centre_of(min(agent.department_ids))
+    centre_id = DepartmentTree.load().centre_of(min(agent.department_ids))
     return db.session.get(Department, centre_id) if centre_id is not None else None
 
 
@@ -474,7 +415,7 @@ def resolve_department(
             f"{rule.label} routes to the function {function!r}, which is resolved in the centre of the acting agent, "
             "and you belong to no department."
         )
-    tree, function = _tree(), str(function)
+    tree, function = DepartmentTree.load(), str(function)
     own = sorted(d for d in own_departments if tree.centre_of(d) == centre.id and tree.holds(d, function))
     if own:
         department = db.session.get(Department, own[0])

@@ -15,12 +15,13 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from service_hub.casework import assignment
 from service_hub.casework.models import QueueSettings
-from service_hub.casework.queue_reads import candidate_pool, department_tree, open_loads, waiting_tickets
+from service_hub.casework.queue_reads import candidate_pool, open_loads, waiting_tickets
 from service_hub.core.extensions import db
 from service_hub.core.outbox import OutboxEvent
 from service_hub.core.types import utcnow
 from service_hub.customers.models import Customer, Tier
 from service_hub.org.models import Agent, Department, DepartmentKind, Presence
+from service_hub.org.tree import DepartmentTree
 from service_hub.tickets.models import AuditEvent, Priority, Ticket, TicketStatus
 from tests.factories import AgentFactory, CustomerFactory, DepartmentFactory, TicketFactory
 from workflows.assignment import AgentCandidate
@@ -86,7 +87,7 @@ def test_candidates_are_members_of_the_department_or_a_group_below_with_one_grou
     busy(in_dept, desk.dept, 2)
     busy(in_dept, desk.dept, 1, TicketStatus.PENDING)
     busy(in_dept, desk.dept, 3, TicketStatus.SOLVED)  # finished work is no load
-    pool = candidate_pool([desk.dept.id], department_tree())
+    pool = candidate_pool([desk.dept.id], DepartmentTree.load())
     assert set(pool.agents) == {in_dept.id, in_group.id}
     assert pool.agents[in_dept.id].open_load == 3 and pool.agents[in_group.id].open_load == 0
     assert open_loads([in_dept.id, in_group.id]) == {in_dept.id: 3}
@@ -155,7 +156,7 @@ def test_one_pass_over_a_group_and_the_department_above_serves_the_best_ticket_f
     agent = AgentFactory(departments=[desk.group], capacity=1)
     in_group = waiting(desk.group, minutes_ago=60)
     in_dept = waiting(desk.dept, minutes_ago=1, tier=Tier.GOLD)
-    queues = department_tree().queues_served_by([desk.group.id])
+    queues = DepartmentTree.load().with_ancestors([desk.group.id])
     assert queues == {desk.group.id, desk.dept.id, desk.centre.id}
     assert assignment.fill_queues(queues) == {in_dept.id: agent.id}
     assert assignee_of(in_group) is None
