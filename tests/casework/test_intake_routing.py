@@ -10,27 +10,12 @@ from sqlalchemy import select
 from service_hub.casework.models import CaseRecord
 from service_hub.core.extensions import db
 from service_hub.customers.models import Tier
-from service_hub.org.models import DepartmentKind, Role
+from service_hub.org.models import DepartmentKind
 from service_hub.tickets.models import AuditEvent, Ticket
-from tests.casework.test_routing_api import URL, Centre, build_centre, rule, standard_rules
+from tests.casework.conftest import URL, rule, standard_rules
 from tests.factories import AgentFactory, CustomerFactory, DepartmentFactory
 
 TICKETS = "/api/v1/tickets"
-
-
-@pytest.fixture
-def shanghai(app) -> Centre:  # type: ignore[no-untyped-def]
-    return build_centre("sh")
-
-
-@pytest.fixture
-def admin_api(login_as):  # type: ignore[no-untyped-def]
-    return login_as(AgentFactory(role=Role.ADMIN))
-
-
-@pytest.fixture
-def supervisor_api(login_as, shanghai):  # type: ignore[no-untyped-def]
-    return login_as(AgentFactory(role=Role.SUPERVISOR, departments=[shanghai.centre]))
 
 
 @pytest.fixture

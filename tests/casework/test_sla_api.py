@@ -13,25 +13,14 @@ from service_hub.casework import sla_clocks
 from service_hub.casework.models import BusinessCalendarRow, SlaPolicyRow
 from service_hub.core.extensions import db
 from service_hub.customers.models import Tier
-from service_hub.org.models import Role
 from service_hub.tickets.models import Channel
-from tests.factories import AgentFactory, CustomerFactory, DepartmentFactory, TicketFactory
+from tests.factories import CustomerFactory, DepartmentFactory, TicketFactory
 
 URL = "/api/v1/sla"
 POLICIES = f"{URL}/policies"
 CALENDARS = f"{URL}/calendars"
 SEEDED = ["Urgent", "Diamond", "Gold", "High", "Default"]  # migration 0003, positions 0..4
 OFFICE_HOURS = {str(d): [["09:00", "12:00"], ["13:00", "18:00"]] for d in range(5)}
-
-
-@pytest.fixture
-def admin_api(login_as):  # type: ignore[no-untyped-def]
-    return login_as(AgentFactory(role=Role.ADMIN))
-
-
-@pytest.fixture
-def supervisor_api(login_as, app):  # type: ignore[no-untyped-def]
-    return login_as(AgentFactory(role=Role.SUPERVISOR, departments=[DepartmentFactory()]))
 
 
 def _ids(api: Any) -> dict[str, int]:

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
-from service_hub.org.models import Role
 from tests.factories import AgentFactory, DepartmentFactory
 from workflows.definition_loader import SHIPPED_DIRECTORY
 
 URL = "/api/v1/workflows"
 SHIPPED = ["billing_dispute", "complaint", "fault_repair", "general_enquiry"]
 ENQUIRY = (SHIPPED_DIRECTORY / "general_enquiry.yaml").read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def supervisor_api(login_as, app):  # type: ignore[no-untyped-def]
-    return login_as(AgentFactory(role=Role.SUPERVISOR, departments=[DepartmentFactory()]))
-
-
-@pytest.fixture
-def admin_api(login_as):  # type: ignore[no-untyped-def]
-    return login_as(AgentFactory(role=Role.ADMIN))
 
 
 def _line_of(text: str, needle: str) -> int:
