@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from service_hub.auth.principal import Principal
-from service_hub.auth.scope import compute_scope
+from service_hub.auth.scope import scope_of
 from service_hub.casework import sla_clocks
 from service_hub.casework.models import CaseRecord, CaseTask, SlaClock
 from service_hub.core.errors import Conflict, Forbidden, NotFound, ValidationProblem
@@ -60,7 +60,7 @@ def actor_for(agent: Agent, ticket: Ticket) -> engine.Actor:
     """The functions this agent holds for this case: case_department where it sits, plus what its
     departments do; supervisors act for every department of their centre, admins for all."""
     tree = DepartmentTree.load()
-    scope = compute_scope(agent)
+    scope = scope_of(agent)
     functions: set[str] = set()
     if scope.all_departments or ticket.department_id in scope.visible_department_ids:
         functions.add("case_department")

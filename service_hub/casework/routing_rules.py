@@ -24,7 +24,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from service_hub.auth.scope import compute_scope
+from service_hub.auth.scope import scope_of
 from service_hub.casework.models import RoutingRuleRow
 from service_hub.core.errors import Conflict, NotFound, ValidationProblem
 from service_hub.core.extensions import db
@@ -369,7 +369,7 @@ def _rule_ref(rule: RoutingRule) -> dict[str, Any]:
 
 
 def _visible_customer(actor: Agent, customer_id: int) -> Customer:
-    query = select(Customer).where(Customer.id == customer_id, customer_visible_clause(compute_scope(actor), Customer.id))
+    query = select(Customer).where(Customer.id == customer_id, customer_visible_clause(scope_of(actor), Customer.id))
     customer = db.session.scalars(query).first()
     if customer is None:
         raise ValidationProblem("No such customer.", errors={"json": {"customer_id": ["No such customer."]}})

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from service_hub.auth.principal import Principal
-from service_hub.auth.scope import compute_scope
+from service_hub.auth.scope import compute_scope, scope_of
 from service_hub.casework import assignment, case_engine, routing_rules, sla_clocks
 from service_hub.core.errors import Conflict, ValidationProblem
 from service_hub.core.extensions import db
@@ -103,7 +103,7 @@ def _find_or_create_customer(actor: Principal, data: dict[str, Any]) -> Customer
 
 
 def _visible_customer(actor: Principal, customer_id: int) -> Customer:
-    scope = compute_scope(actor.agent)
+    scope = scope_of(actor.agent)
     customer = db.session.scalars(select(Customer).where(Customer.id == customer_id, customer_visible_clause(scope, Customer.id))).first()
     if customer is None:
         raise ValidationProblem("No such customer.", errors={"customer_id": ["No such customer."]})
@@ -156,7 +156,7 @@ def create_ticket(actor: Principal, data: dict[str, Any]) -> Ticket:
         routed = routing_rules.route_new_ticket(actor.agent, data, customer)
         data = routed.ticket_data(data)
     department = _active_department(data["department_id"])
-    scope = compute_scope(actor.agent)
+    scope = scope_of(actor.agent)
     if not scope.all_departments and department.id not in scope.visible_department_ids:
         # Intake may open a case only where the actor works; dispatching elsewhere is a later step.
         raise ValidationProblem(
