@@ -15,6 +15,17 @@ from service_hub.core.outbox import OutboxEvent
 from service_hub.customers.models import ContactIdentity, Customer
 from service_hub.org.models import Agent, Department, DepartmentMembership
 from service_hub.tickets.models import Attachment, AuditEvent, Counter, Message, Ticket, TicketInvitation, TicketTag
+from service_hub.value.models import (
+    CustomerScore,
+    DirtyCustomer,
+    ImportJob,
+    MonthlyRevenue,
+    TierChange,
+    TierSnapshot,
+    Transaction,
+    ValueModelRow,
+    ValueRun,
+)
 
 __all__ = [
     "Agent",
@@ -27,9 +38,13 @@ __all__ = [
     "ContactIdentity",
     "Counter",
     "Customer",
+    "CustomerScore",
     "Department",
     "DepartmentMembership",
+    "DirtyCustomer",
+    "ImportJob",
     "Message",
+    "MonthlyRevenue",
     "OutboxEvent",
     "QueueSettings",
     "RoutingRuleRow",
@@ -39,4 +54,9 @@ __all__ = [
     "Ticket",
     "TicketInvitation",
     "TicketTag",
+    "TierChange",
+    "TierSnapshot",
+    "Transaction",
+    "ValueModelRow",
+    "ValueRun",
 ]
