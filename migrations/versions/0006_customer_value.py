@@ -28,10 +28,10 @@ def upgrade():
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("customers", sa.Integer(), nullable=False),
         sa.Column("tier_changes", sa.Integer(), nullable=False),
-        sa.Column("statistics", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False),
+        sa.Column("statistics", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("started_at", service_hub.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", service_hub.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("seconds", sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_value_runs")),
     )
@@ -67,7 +67,7 @@ def upgrade():
         sa.Column("value_index", sa.Float(), nullable=False),
         sa.Column("tier", sa.String(length=16), nullable=False),
         sa.Column("tier_rule", sa.String(length=120), nullable=False),
-        sa.Column("computed_at", service_hub.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_value_customer_scores_customer_id_customers"), ondelete="CASCADE"
         ),
@@ -80,7 +80,7 @@ def upgrade():
     op.create_table(
         "value_dirty_customers",
         sa.Column("customer_id", sa.Integer(), nullable=False),
-        sa.Column("marked_at", service_hub.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_value_dirty_customers_customer_id_customers"), ondelete="CASCADE"
         ),
@@ -97,10 +97,10 @@ def upgrade():
         sa.Column("imported_rows", sa.Integer(), nullable=False),
         sa.Column("duplicate_rows", sa.Integer(), nullable=False),
         sa.Column("rejected_rows", sa.Integer(), nullable=False),
-        sa.Column("errors", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False),
+        sa.Column("errors", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", service_hub.core.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", service_hub.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["agents.id"], name=op.f("fk_value_import_jobs_created_by_id_agents"), ondelete="SET NULL"
         ),
@@ -113,10 +113,10 @@ def upgrade():
         "value_models",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("document", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False),
+        sa.Column("document", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", service_hub.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["created_by_id"], ["agents.id"], name=op.f("fk_value_models_created_by_id_agents"), ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_value_models")),
         sa.UniqueConstraint("version", name=op.f("uq_value_models_version")),
@@ -130,7 +130,7 @@ def upgrade():
         sa.Column("value_index", sa.Float(), nullable=True),
         sa.Column("rule", sa.String(length=120), nullable=False),
         sa.Column("run_id", sa.Integer(), nullable=True),
-        sa.Column("changed_at", service_hub.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_value_tier_changes_customer_id_customers"), ondelete="CASCADE"
         ),
@@ -158,7 +158,7 @@ def upgrade():
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("arpu", sa.Numeric(precision=12, scale=2), nullable=False),
         sa.Column("import_job_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", service_hub.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_value_monthly_revenue_customer_id_customers"), ondelete="CASCADE"
         ),
@@ -183,7 +183,7 @@ def upgrade():
         sa.Column("category", sa.String(length=64), nullable=True),
         sa.Column("channel", sa.String(length=32), nullable=True),
         sa.Column("import_job_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", service_hub.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_value_transactions_customer_id_customers"), ondelete="CASCADE"
         ),

@@ -30,7 +30,17 @@ PUBLIC_ENDPOINTS = frozenset(
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # Scopes an API token may carry; a browser session implicitly has all of them (roles still apply).
-SCOPES = ("tickets:read", "tickets:write", "customers:read", "customers:write", "org:read", "admin", "metrics:read")
+SCOPES = (
+    "tickets:read",
+    "tickets:write",
+    "customers:read",
+    "customers:write",
+    "org:read",
+    "value:read",
+    "value:write",
+    "admin",
+    "metrics:read",
+)
 
 
 class Unauthenticated(Problem):

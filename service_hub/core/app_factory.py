@@ -129,13 +129,18 @@ def _register_blueprints(app: Flask) -> None:
     from service_hub.casework.routing_api import blp as routing_blp
     from service_hub.casework.sla_api import blp as sla_blp
     from service_hub.casework.workflows_api import blp as workflows_blp
+    from service_hub.collab.api import blp as collab_blp
     from service_hub.customers.api import blp as customers_blp
     from service_hub.frontend_host import frontend
     from service_hub.org.api import blp as org_blp
     from service_hub.tickets.api import blp as tickets_blp
+    from service_hub.value.import_api import blp as value_imports_blp
+    from service_hub.value.value_api import blp as value_blp
 
     ext.api.init_app(app)
-    for blp in (auth_blp, tickets_blp, customers_blp, org_blp, cases_blp, reports_blp, routing_blp, queues_blp, sla_blp, workflows_blp):
+    blueprints = (auth_blp, tickets_blp, customers_blp, org_blp, cases_blp, reports_blp, routing_blp, queues_blp, sla_blp, workflows_blp)
+    blueprints += (value_imports_blp, value_blp, collab_blp)
+    for blp in blueprints:
         ext.api.register_blueprint(blp)
     app.register_blueprint(frontend)
 
@@ -146,10 +151,12 @@ def _register_commands(app: Flask) -> None:
     from service_hub.casework.commands import sla_escalate_command
     from service_hub.demo.seed import seed_demo_command
     from service_hub.org.commands import create_admin_command
+    from service_hub.value.commands import value_group
 
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(sla_escalate_command)
+    app.cli.add_command(value_group)
 
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1")

@@ -218,4 +218,5 @@ def test_clock_pauses_add_up(start: datetime, target: float, segments: list[tupl
     due = clock.due_at
     assert due is not None
     assert used_at(clock.state, due, CHINA) == pytest.approx(max(target, counted), abs=1e-5)
-    assert clock.stop(due).status is (ClockStatus.MET if counted <= target else ClockStatus.BREACHED)
+    if abs(counted - target) > 1e-5:  # closer than that is one microsecond of datetime resolution: either answer is right
+        assert clock.stop(due).status is (ClockStatus.MET if counted < target else ClockStatus.BREACHED)

@@ -1,0 +1,1 @@
+"""Working a case together: internal notes with @mentions, notifications, the merged case timeline."""
