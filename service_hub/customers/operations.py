@@ -26,6 +26,7 @@ from service_hub.org.models import Agent, Role
 from service_hub.tickets.access import customer_visible_clause, visible_tickets_clause
 from service_hub.tickets.audit import audit
 from service_hub.tickets.models import Message, Ticket
+from service_hub.value.merge import move_value_records
 
 HISTORY_LIMIT = 50
 MERGE_ROLES = (Role.SUPERVISOR, Role.ADMIN)
@@ -337,6 +338,7 @@ def merge_customers(principal: Principal, target_id: int, source_id: int) -> Cus
     messages_moved = db.session.execute(
         update(Message).where(Message.author_customer_id == source.id).values(author_customer_id=target.id)
     ).rowcount
+    value_moved = move_value_records(source.id, target.id)
     # Older tombstones of the source now point at the survivor: every pointer stays one step long.
     db.session.execute(update(Customer).where(Customer.merged_into_id == source.id).values(merged_into_id=target.id))
     db.session.expire(source, ["identities"])
@@ -372,6 +374,7 @@ def merge_customers(principal: Principal, target_id: int, source_id: int) -> Cus
         "ticket_ids": ticket_ids,
         "ticket_count": len(ticket_ids),
         "message_count": messages_moved,
+        **value_moved,
     }
     audit(principal, "customer.merged", customer_id=target.id, before=before, after=after | moved)
     audit(principal, "customer.merged", customer_id=source.id, before={"merged_into_id": None}, after={"merged_into_id": target.id} | moved)

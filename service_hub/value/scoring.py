@@ -107,6 +107,14 @@ class NoFullRun(RuntimeError):
     """An incremental run needs the statistics of a full run."""
 
 
+class RunInProgress(RuntimeError):
+    """Another run holds the lock; two runs would replace each other's scores."""
+
+
+# pg_try_advisory_xact_lock key: "value run" (held until the run's transaction ends).
+_RUN_LOCK = 0x76616C7565
+
+
 def _days_between(dialect: str, later: str, earlier: str) -> str:
     if dialect == "postgresql":
         return f"({later} - {earlier})"
@@ -427,8 +435,8 @@ def recompute(
 ) -> RunResult:
     """Run a full or incremental computation in the current transaction and commit it.
 
-    The run's row is committed as "running" first, so a failure leaves a visible record (set to
-    failed by the caller's handler in tasks.py) rather than nothing.
+    Everything, the run's row included, commits at the end or not at all; value.recompute records
+    a failed run. On PostgreSQL a transaction-scoped advisory lock keeps runs from overlapping.
     """
     if kind not in ("full", "incremental"):
         raise ValueError(f"kind must be full or incremental, not {kind!r}")
@@ -441,6 +449,9 @@ def recompute(
         base = _last_full_run()
         if base is None:
             raise NoFullRun("No full run has finished yet; run a full computation first.")
+    on_postgresql = db.session.connection().dialect.name == "postgresql"  # SQLite has one writer at a time anyway
+    if on_postgresql and not db.session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _RUN_LOCK}).scalar_one():
+        raise RunInProgress("Another value computation is running; try again when it has finished.")
     run = ValueRun(kind=kind, as_of=as_of, model_version=model_version, status="running")
     db.session.add(run)
     db.session.flush()

@@ -145,3 +145,30 @@ def test_a_tombstone_is_read_only(world, api_as):
     # The moved identity is managed on the survivor now.
     assert api.delete(f"/api/v1/customers/{dup_id}/identities/{mail_id}").status_code == 409
     assert api.delete(f"/api/v1/customers/{survivor_id}/identities/{mail_id}").status_code == 204
+
+
+def test_merge_moves_value_records_adds_up_a_shared_month_and_rescoring_follows(world, api_as):
+    from datetime import date
+    from decimal import Decimal
+
+    from service_hub.value.models import DirtyCustomer, MonthlyRevenue, Transaction
+
+    dup, *_ = _duplicate_of_alice(world)
+    alice_id, dup_id = world.alice.id, dup.id
+    db.session.add_all(
+        [
+            Transaction(customer_id=dup_id, dedupe_key="dup-1", occurred_on=date(2026, 10, 1), amount=Decimal("50")),
+            MonthlyRevenue(customer_id=alice_id, month=date(2026, 10, 1), arpu=Decimal("100")),
+            MonthlyRevenue(customer_id=dup_id, month=date(2026, 10, 1), arpu=Decimal("30")),
+            MonthlyRevenue(customer_id=dup_id, month=date(2026, 9, 1), arpu=Decimal("30")),
+        ]
+    )
+    db.session.flush()
+    r = api_as(world.supervisor_a).post(f"/api/v1/customers/{alice_id}/merge", json={"source_id": dup_id})
+    assert r.status_code == 200, r.json
+    db.session.expire_all()
+    assert db.session.scalars(select(Transaction.customer_id).where(Transaction.dedupe_key == "dup-1")).one() == alice_id
+    months = {m.month: m.arpu for m in db.session.scalars(select(MonthlyRevenue))}
+    assert months == {date(2026, 10, 1): Decimal("130"), date(2026, 9, 1): Decimal("30")}
+    assert all(m.customer_id == alice_id for m in db.session.scalars(select(MonthlyRevenue)))
+    assert [d.customer_id for d in db.session.scalars(select(DirtyCustomer))] == [alice_id]
