@@ -112,14 +112,14 @@ def main() -> None:
             text(
                 """INSERT INTO value_transactions (customer_id, dedupe_key, occurred_on, amount, created_at)
                    SELECT c, 'inc-' || c || '-' || extract(epoch from now()), :as_of, 88, now()
-                   FROM generate_series(1, :n * :step, :step) c"""
+                   FROM generate_series(1, CAST(:n AS integer) * :step, :step) c"""
             ),
             {"as_of": AS_OF, "n": args.changed, "step": max(args.customers // args.changed, 1)},
         )
         db.session.execute(
             text(
                 "INSERT INTO value_dirty_customers (customer_id, marked_at) "
-                "SELECT c, now() FROM generate_series(1, :n * :step, :step) c ON CONFLICT DO NOTHING"
+                "SELECT c, now() FROM generate_series(1, CAST(:n AS integer) * :step, :step) c ON CONFLICT DO NOTHING"
             ),
             {"n": args.changed, "step": max(args.customers // args.changed, 1)},
         )

@@ -37,7 +37,7 @@ def upgrade():
     )
     op.create_table(
         "value_customer_scores",
-        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("run_id", sa.Integer(), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("recency_days", sa.Integer(), nullable=True),
@@ -68,9 +68,6 @@ def upgrade():
         sa.Column("tier", sa.String(length=16), nullable=False),
         sa.Column("tier_rule", sa.String(length=120), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.id"], name=op.f("fk_value_customer_scores_customer_id_customers"), ondelete="CASCADE"
-        ),
         sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_value_customer_scores")),
     )
     with op.batch_alter_table("value_customer_scores", schema=None) as batch_op:
@@ -95,6 +92,7 @@ def upgrade():
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("total_rows", sa.Integer(), nullable=False),
         sa.Column("imported_rows", sa.Integer(), nullable=False),
+        sa.Column("updated_rows", sa.Integer(), nullable=False),
         sa.Column("duplicate_rows", sa.Integer(), nullable=False),
         sa.Column("rejected_rows", sa.Integer(), nullable=False),
         sa.Column("errors", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False),

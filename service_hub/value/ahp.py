@@ -75,8 +75,11 @@ def analyse(matrix: Sequence[Sequence[float]], tolerance: float = 1e-12, max_ite
 
 
 def weights(matrix: Sequence[Sequence[float]], name: str = "matrix") -> AhpResult:
-    """Like `analyse`, but refuses a matrix whose consistency ratio is 0.1 or more."""
-    result = analyse(matrix)
+    """Like `analyse`, but refuses a matrix whose consistency ratio is 0.1 or more. Errors name the matrix."""
+    try:
+        result = analyse(matrix)
+    except InconsistentMatrix as exc:
+        raise InconsistentMatrix(f"The {name}: {exc}", exc.consistency_ratio) from exc
     if result.consistency_ratio >= MAX_CONSISTENCY_RATIO:
         raise InconsistentMatrix(
             f"The {name} is inconsistent: CR = {result.consistency_ratio:.3f}, and AHP accepts only CR < {MAX_CONSISTENCY_RATIO}. "

@@ -24,7 +24,8 @@ class ImportJob(db.Model):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), default="running")  # running, done, failed
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
-    imported_rows: Mapped[int] = mapped_column(Integer, default=0)
+    imported_rows: Mapped[int] = mapped_column(Integer, default=0)  # rows that wrote data, updated ones included
+    updated_rows: Mapped[int] = mapped_column(Integer, default=0)  # revenue months whose ARPU changed
     duplicate_rows: Mapped[int] = mapped_column(Integer, default=0)
     rejected_rows: Mapped[int] = mapped_column(Integer, default=0)
     # [{"line": 7, "reason": "...", "raw": "..."}], capped; rejected_rows has the full count
@@ -123,7 +124,9 @@ class CustomerScore(db.Model):
         Index("ix_value_scores_churn", "churn_risk"),
     )
 
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    # No foreign key: scores are derived data, rebuilt by build-and-swap each full run (scoring.py),
+    # and customers are never deleted (a merge leaves a tombstone and drops its scores).
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     run_id: Mapped[int] = mapped_column(Integer)
     as_of: Mapped[date] = mapped_column(Date)
     # RFM over the model's window; recency over all history

@@ -43,9 +43,11 @@ from sqlalchemy.engine import Connection
 from service_hub.core.extensions import db
 from service_hub.core.types import UTCDateTime, utcnow
 from service_hub.value.config import METRICS, ValueModelConfig
-from service_hub.value.models import ValueRun
+from service_hub.value.models import CustomerScore, ValueRun
 
 STAGE = "value_stage"
+SCORES = "value_customer_scores"
+SCORES_NEXT = "value_customer_scores_next"
 # The 10-segment R x F grid (R and F quintile scores), first match wins.
 SEGMENT10 = (
     ("champions", "r_score = 5 AND f_score >= 4"),
@@ -111,6 +113,7 @@ class RunInProgress(RuntimeError):
     """Another run holds the lock; two runs would replace each other's scores."""
 
 
+WORK_MEM = "256MB"
 # pg_try_advisory_xact_lock key: "value run" (held until the run's transaction ends).
 _RUN_LOCK = 0x76616C7565
 
@@ -139,12 +142,13 @@ CREATE TEMPORARY TABLE {STAGE} AS
 WITH purchases AS (
     SELECT customer_id,
            min(CASE WHEN amount > 0 THEN occurred_on END) AS first_on, max(CASE WHEN amount > 0 THEN occurred_on END) AS last_on,
-           -- rounded to cents: SQLite adds money as binary floating point
+           -- money is summed as float8 (a numeric sum's state is ten times larger, and spills at a
+           -- million customers) and rounded back to cents
            sum(CASE WHEN amount > 0 THEN 1 ELSE 0 END) AS lifetime_purchases,
            sum(CASE WHEN occurred_on > :window_start AND amount > 0 THEN 1 ELSE 0 END) AS frequency,
-           round(sum(CASE WHEN occurred_on > :window_start THEN amount ELSE 0 END), 2) AS monetary,
-           round(sum(CASE WHEN occurred_on > :recent_start THEN amount ELSE 0 END), 2) AS spend_recent,
-           round(sum(CASE WHEN occurred_on > :prior_start AND occurred_on <= :recent_start THEN amount ELSE 0 END), 2) AS spend_prior,
+           round(CAST(sum(CASE WHEN occurred_on > :window_start THEN CAST(amount AS DOUBLE PRECISION) ELSE 0 END) AS NUMERIC), 2) AS monetary,
+           round(CAST(sum(CASE WHEN occurred_on > :recent_start THEN CAST(amount AS DOUBLE PRECISION) ELSE 0 END) AS NUMERIC), 2) AS spend_recent,
+           round(CAST(sum(CASE WHEN occurred_on > :prior_start AND occurred_on <= :recent_start THEN CAST(amount AS DOUBLE PRECISION) ELSE 0 END) AS NUMERIC), 2) AS spend_prior,
            sum(CASE WHEN occurred_on > :recent_start AND amount > 0 THEN 1 ELSE 0 END) AS purchases_recent,
            sum(CASE WHEN occurred_on > :prior_start AND occurred_on <= :recent_start AND amount > 0 THEN 1 ELSE 0 END) AS purchases_prior
     FROM value_transactions
@@ -350,7 +354,7 @@ def _quintile_sql(kind: str, dialect: str, boundaries: dict[str, list[float | No
 
 
 def _scores_sql(
-    kind: str, dialect: str, config: ValueModelConfig, stats: dict[str, Any], boundaries: dict[str, list[float | None]] | None
+    kind: str, dialect: str, config: ValueModelConfig, stats: dict[str, Any], boundaries: dict[str, list[float | None]] | None, target: str
 ) -> tuple[str, dict[str, Any]]:
     index_sql, params = _index_sql(config, stats["caps"])
     tier_sql, rule_sql, tier_params = _tier_sql(config)
@@ -366,7 +370,7 @@ def _scores_sql(
     )
     seg10 = " ".join(f"WHEN {condition} THEN '{code}'" for code, condition in SEGMENT10)
     sql = f"""
-INSERT INTO value_customer_scores ({SCORE_COLUMNS})
+INSERT INTO {target} ({SCORE_COLUMNS})
 SELECT customer_id, :run_id, :as_of, recency_days, frequency, monetary, first_on, last_on, lifetime_purchases,
        r_score, f_score, m_score,
        CASE WHEN last_on IS NULL THEN NULL {seg8} END,
@@ -380,6 +384,22 @@ FROM (
 ) ranked
 """
     return sql, params
+
+
+def _swap_in_scores(conn: Connection) -> None:
+    """Build-and-swap (PostgreSQL full runs): a million inserts into an indexed table cost several
+    times what one index build afterwards does. Readers keep the old scores until the DROP, then
+    wait for this transaction's commit, a few seconds."""
+    table = CustomerScore.__table__
+    pk = table.primary_key
+    conn.execute(text(f"ALTER TABLE {SCORES_NEXT} ADD CONSTRAINT {pk.name}_next PRIMARY KEY ({', '.join(c.name for c in pk.columns)})"))
+    for index in table.indexes:
+        conn.execute(text(f"CREATE INDEX {index.name}_next ON {SCORES_NEXT} ({', '.join(c.name for c in index.columns)})"))
+    conn.execute(text(f"DROP TABLE {SCORES}"))
+    conn.execute(text(f"ALTER TABLE {SCORES_NEXT} RENAME TO {SCORES}"))
+    conn.execute(text(f"ALTER TABLE {SCORES} RENAME CONSTRAINT {pk.name}_next TO {pk.name}"))
+    for index in table.indexes:
+        conn.execute(text(f"ALTER INDEX {index.name}_next RENAME TO {index.name}"))
 
 
 def _boundaries(conn: Connection) -> dict[str, list[float | None]]:
@@ -452,6 +472,11 @@ def recompute(
     on_postgresql = db.session.connection().dialect.name == "postgresql"  # SQLite has one writer at a time anyway
     if on_postgresql and not db.session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _RUN_LOCK}).scalar_one():
         raise RunInProgress("Another value computation is running; try again when it has finished.")
+    if on_postgresql:
+        # Sorting a million rows three times and grouping ten million by customer spill to disk
+        # at the default 4 MB; this is the run's own transaction, so SET LOCAL ends with it.
+        db.session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+        db.session.execute(text("SET LOCAL jit = off"))  # compiling these wide expressions costs seconds and saves less
     run = ValueRun(kind=kind, as_of=as_of, model_version=model_version, status="running")
     db.session.add(run)
     db.session.flush()
@@ -470,6 +495,8 @@ def recompute(
     incremental = kind == "incremental"
     # The dirty list is fixed now; customers marked again during the run stay dirty for the next one.
     conn.execute(text("CREATE TEMPORARY TABLE value_run_customers AS SELECT customer_id, marked_at FROM value_dirty_customers"))
+    if dialect == "postgresql":
+        conn.execute(text("ANALYZE value_run_customers"))  # temporary tables have no statistics until analysed
     conn.execute(
         text(_stage_sql(dialect, incremental)).bindparams(
             bindparam("recent_ts", type_=UTCDateTime()), bindparam("as_of_ts", type_=UTCDateTime())
@@ -488,15 +515,21 @@ def recompute(
         stats, boundaries = _statistics(conn, dialect, config), None
     t = step("statistics", t)
 
-    if incremental:
-        conn.execute(text("DELETE FROM value_customer_scores WHERE customer_id IN (SELECT customer_id FROM value_run_customers)"))
+    swap = dialect == "postgresql" and not incremental
+    if swap:
+        conn.execute(text(f"DROP TABLE IF EXISTS {SCORES_NEXT}"))
+        conn.execute(text(f"CREATE TABLE {SCORES_NEXT} (LIKE {SCORES} INCLUDING DEFAULTS)"))
+    elif incremental:
+        conn.execute(text(f"DELETE FROM {SCORES} WHERE customer_id IN (SELECT customer_id FROM value_run_customers)"))
     else:
-        conn.execute(text("DELETE FROM value_customer_scores"))
-    sql, params = _scores_sql(kind, dialect, config, stats, boundaries)
+        conn.execute(text(f"DELETE FROM {SCORES}"))
+    sql, params = _scores_sql(kind, dialect, config, stats, boundaries, SCORES_NEXT if swap else SCORES)
     conn.execute(
         text(sql).bindparams(bindparam("computed_at", type_=UTCDateTime())),
         {**params, "run_id": run.id, "as_of": as_of, "computed_at": now},
     )
+    if swap:
+        _swap_in_scores(conn)
     t = step("scores", t)
 
     changes = _record_tier_changes(conn, run.id, now, incremental)
