@@ -195,7 +195,7 @@ def upgrade():
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_value_transactions_dedupe_key")),
     )
     with op.batch_alter_table("value_transactions", schema=None) as batch_op:
-        batch_op.create_index("ix_value_transactions_customer_day", ["customer_id", "occurred_on"], unique=False)
+        batch_op.create_index("ix_value_transactions_customer_day", ["customer_id", "occurred_on", "amount"], unique=False)
 
     # ### end Alembic commands ###
 
