@@ -123,7 +123,7 @@ def test_tiers_follow_the_rules_and_changes_are_kept(five):
 
 
 def test_incremental_run_scores_only_dirty_customers_against_the_full_run(five):
-    a, b, c, d, e = five
+    *_, d, _e = five
     scoring.recompute("full", DEFAULT_MODEL, 0, as_of=AS_OF)
     before = {k: (v.run_id, v.r_score, v.frequency) for k, v in _scores().items()}
     db.session.add(_txn(d, date(2026, 11, 23), 2000, "d1"))
