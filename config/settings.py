@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 EMBEDDED = "embedded"
@@ -40,6 +43,99 @@ def _int(name: str, raw: str | None, default: int, minimum: int = 0) -> int:
     return value
 
 
+def _float(name: str, raw: str | None, default: float, minimum: float) -> float:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not value >= minimum:  # also refuses nan
+        raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """Channel accounts, webhooks and the durable inbox (issue 3)."""
+
+    # Fernet keys for channel credentials at rest: the first encrypts, all decrypt (rotation).
+    secret_keys: tuple[str, ...]
+    # The public base URL providers call (what they sign), e.g. https://desk.example.com, when a
+    # TLS-terminating proxy sits in front; empty: the URL of the request as we see it.
+    public_base_url: str = ""
+    default_phone_region: str = "CN"
+    webhook_max_bytes: int = 256 * 1024
+    # Processing retries: attempt n waits retry_base_seconds * 2**(n-1) (+ jitter), at most
+    # retry_max_seconds; after max_attempts the record is dead-lettered.
+    max_attempts: int = 8
+    retry_base_seconds: int = 10
+    retry_max_seconds: int = 3600
+    # The sweeper re-enqueues records and deliveries nobody has touched for this long.
+    sweep_after_seconds: int = 60
+    # Admin-configured provider URLs may point at loopback or private networks (tests, gateways).
+    allow_private_urls: bool = False
+    # Test-only: processing sleeps this long inside its transaction (the worker-kill test).
+    test_delay_seconds: float = 0.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], mode: str, secret_key: str) -> ChannelSettings:
+        raw_keys = [k.strip() for k in env.get("CHANNEL_SECRET_KEYS", env.get("CHANNEL_SECRET_KEY", "")).split(",") if k.strip()]
+        if not raw_keys:
+            if mode == PRODUCTION:
+                raise ConfigError(
+                    "CHANNEL_SECRET_KEY is required in production mode (a Fernet key: "
+                    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+                )
+            # Embedded default: a key derived from SECRET_KEY, so credentials survive restarts.
+            raw_keys = [_derived_fernet_key(secret_key)]
+        for key in raw_keys:
+            try:
+                valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+            except ValueError:
+                valid = False
+            if not valid:
+                raise ConfigError("CHANNEL_SECRET_KEY must be Fernet keys (32 url-safe base64-encoded bytes), comma-separated")
+        delay = _float("INBOUND_TEST_DELAY_SECONDS", env.get("INBOUND_TEST_DELAY_SECONDS"), 0.0, 0.0)
+        if delay and mode == PRODUCTION:
+            raise ConfigError("INBOUND_TEST_DELAY_SECONDS is for tests and refused in production mode")
+        public = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+        if public and urlparse(public).scheme not in {"http", "https"}:
+            raise ConfigError(f"PUBLIC_BASE_URL must be an http(s) URL, got {public!r}")
+        return cls(
+            secret_keys=tuple(raw_keys),
+            public_base_url=public,
+            default_phone_region=(env.get("DEFAULT_PHONE_REGION", "").strip().upper() or "CN"),
+            webhook_max_bytes=_int("WEBHOOK_MAX_BYTES", env.get("WEBHOOK_MAX_BYTES"), 256 * 1024, 1024),
+            max_attempts=_int("INBOUND_MAX_ATTEMPTS", env.get("INBOUND_MAX_ATTEMPTS"), 8, 1),
+            retry_base_seconds=_int("INBOUND_RETRY_BASE_SECONDS", env.get("INBOUND_RETRY_BASE_SECONDS"), 10, 1),
+            retry_max_seconds=_int("INBOUND_RETRY_MAX_SECONDS", env.get("INBOUND_RETRY_MAX_SECONDS"), 3600, 1),
+            sweep_after_seconds=_int("INBOUND_SWEEP_AFTER_SECONDS", env.get("INBOUND_SWEEP_AFTER_SECONDS"), 60, 1),
+            allow_private_urls=_bool("CHANNEL_ALLOW_PRIVATE_URLS", env.get("CHANNEL_ALLOW_PRIVATE_URLS"), mode != PRODUCTION),
+            test_delay_seconds=delay,
+        )
+
+
+def _derived_fernet_key(secret_key: str) -> str:
+    digest = hashlib.sha256(b"service-hub channel credentials\0" + secret_key.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def _celery_limits(env: Mapping[str, str]) -> dict[str, Any]:
+    time_limit = _int("CELERY_TASK_TIME_LIMIT", env.get("CELERY_TASK_TIME_LIMIT"), 300, 1)
+    visibility = _int("CELERY_VISIBILITY_TIMEOUT", env.get("CELERY_VISIBILITY_TIMEOUT"), 3600, 1)
+    if visibility <= time_limit:
+        raise ConfigError(
+            f"CELERY_VISIBILITY_TIMEOUT ({visibility}) must be longer than CELERY_TASK_TIME_LIMIT ({time_limit}), "
+            "or Redis redelivers tasks that are still running"
+        )
+    return {
+        "celery_task_time_limit": time_limit,
+        "celery_visibility_timeout": visibility,
+        "celery_key_prefix": env.get("CELERY_KEY_PREFIX", "").strip(),
+    }
+
+
 @dataclass(frozen=True)
 class Settings:
     mode: str
@@ -53,6 +149,24 @@ class Settings:
     session_cookie_secure: bool
     log_json: bool
     trusted_proxy_count: int
+    # Realtime presence (issue 6): how long an agent's last socket may stay closed before they go
+    # offline (a reload must not flip them), and how long a typing notice lasts without a refresh.
+    presence_offline_grace_seconds: int = 60
+    presence_typing_seconds: int = 6
+    # Realtime rooms: how often each web process re-checks its sockets' rooms (access revoked,
+    # agent deactivated), and the Redis pub/sub channel of the Socket.IO message queue. Channels
+    # are global across Redis database numbers: two deployments (or test runs) sharing a Redis
+    # need different channels.
+    realtime_revalidate_seconds: float = 30.0
+    socketio_channel: str = "flask-socketio"
+    # Channels and the durable inbox (issue 3; see service_hub/inbound/__init__.py).
+    channels: ChannelSettings = field(default_factory=lambda: ChannelSettings(secret_keys=()))
+    # Celery on Redis: Redis redelivers an unacknowledged task after visibility_timeout, so it
+    # must exceed the hard time limit or a slow task runs twice. key_prefix keeps deployments
+    # (or test runs) sharing one Redis database apart.
+    celery_task_time_limit: int = 300
+    celery_visibility_timeout: int = 3600
+    celery_key_prefix: str = ""
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -110,6 +224,12 @@ class Settings:
             log_json=_bool("LOG_JSON", env.get("LOG_JSON"), mode == PRODUCTION),
             # How many proxies in front of us set X-Forwarded-For; rate limits need the real client.
             trusted_proxy_count=_int("TRUSTED_PROXY_COUNT", env.get("TRUSTED_PROXY_COUNT"), 0),
+            presence_offline_grace_seconds=_int("PRESENCE_OFFLINE_GRACE_SECONDS", env.get("PRESENCE_OFFLINE_GRACE_SECONDS"), 60),
+            presence_typing_seconds=_int("PRESENCE_TYPING_SECONDS", env.get("PRESENCE_TYPING_SECONDS"), 6, 1),
+            realtime_revalidate_seconds=_float("REALTIME_REVALIDATE_SECONDS", env.get("REALTIME_REVALIDATE_SECONDS"), 30.0, 0.1),
+            socketio_channel=env.get("SOCKETIO_CHANNEL", "").strip() or "flask-socketio",
+            channels=ChannelSettings.from_env(env, mode, secret_key),
+            **_celery_limits(env),
         )
 
 

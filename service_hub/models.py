@@ -11,8 +11,10 @@ from service_hub.casework.models import (
     SlaClockEvent,
     SlaPolicyRow,
 )
+from service_hub.collab.models import Notification
 from service_hub.core.outbox import OutboxEvent
 from service_hub.customers.models import ContactIdentity, Customer
+from service_hub.inbound.models import ChannelAccount, ChannelConversation, IdentityOptOut, InboundRecord, OutboundDelivery
 from service_hub.org.models import Agent, Department, DepartmentMembership
 from service_hub.tickets.models import Attachment, AuditEvent, Counter, Message, Ticket, TicketInvitation, TicketTag
 from service_hub.value.models import (
@@ -35,6 +37,8 @@ __all__ = [
     "BusinessCalendarRow",
     "CaseRecord",
     "CaseTask",
+    "ChannelAccount",
+    "ChannelConversation",
     "ContactIdentity",
     "Counter",
     "Customer",
@@ -42,9 +46,13 @@ __all__ = [
     "Department",
     "DepartmentMembership",
     "DirtyCustomer",
+    "IdentityOptOut",
     "ImportJob",
+    "InboundRecord",
     "Message",
     "MonthlyRevenue",
+    "Notification",
+    "OutboundDelivery",
     "OutboxEvent",
     "QueueSettings",
     "RoutingRuleRow",

@@ -21,6 +21,8 @@ from flask import Flask
 
 from service_hub.casework.tasks import escalate_task
 from service_hub.core.tasks import prune_outbox_task
+from service_hub.inbound.tasks import sweep_task as inbound_sweep_task
+from service_hub.value.tasks import recompute_task
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,24 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     scheduler.add_job(prune_outbox_task.delay, "interval", hours=1, id="prune_outbox", replace_existing=True, coalesce=True)
     # Every rung fires exactly once however many runs overlap (see casework.escalation).
     scheduler.add_job(escalate_task.delay, "interval", seconds=30, id="sla_escalate", replace_existing=True, coalesce=True, max_instances=1)
+    # Customer value: everyone re-ranked nightly (02:30 in China, where the operator's day ends),
+    # customers with new records every 10 minutes against the nightly boundaries.
+    scheduler.add_job(
+        recompute_task.delay, "cron", hour=18, minute=30, kwargs={"kind": "full"}, id="value_full", replace_existing=True, coalesce=True
+    )
+    scheduler.add_job(
+        recompute_task.delay,
+        "interval",
+        minutes=10,
+        kwargs={"kind": "incremental"},
+        id="value_incremental",
+        replace_existing=True,
+        coalesce=True,
+    )
+    # Issue 3: inbound records and outbound deliveries that are due (retries, lost enqueues, dead workers).
+    scheduler.add_job(
+        inbound_sweep_task.delay, "interval", seconds=15, id="inbound_sweep", replace_existing=True, coalesce=True, max_instances=1
+    )
 
 
 def start_embedded(app: Flask) -> BackgroundScheduler:

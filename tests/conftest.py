@@ -102,6 +102,10 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     with application.app_context():
         connection = db.engine.connect()
         limiter.reset()
+    # A test that built another app (production settings, a served app) made its Celery the
+    # default; shared tasks sent by this test must go to this app's (eager) Celery again.
+    application.extensions["celery"].set_default()
+    application.extensions["celery"].set_current()
     outer = connection.begin()
     original = db.session
     db.session = _TestSession(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))

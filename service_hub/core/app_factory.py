@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, overrides: dict[str, Any] | Non
     ext.socketio.init_app(
         app,
         message_queue=settings.redis_url,
+        channel=settings.socketio_channel,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", _socketio_async_mode()),
         cors_allowed_origins=[],
     )
@@ -132,6 +133,8 @@ def _register_blueprints(app: Flask) -> None:
     from service_hub.collab.api import blp as collab_blp
     from service_hub.customers.api import blp as customers_blp
     from service_hub.frontend_host import frontend
+    from service_hub.inbound.api import blp as channels_blp
+    from service_hub.inbound.webhooks import hooks as channel_hooks
     from service_hub.org.api import blp as org_blp
     from service_hub.tickets.api import blp as tickets_blp
     from service_hub.value.import_api import blp as value_imports_blp
@@ -140,8 +143,10 @@ def _register_blueprints(app: Flask) -> None:
     ext.api.init_app(app)
     blueprints = (auth_blp, tickets_blp, customers_blp, org_blp, cases_blp, reports_blp, routing_blp, queues_blp, sla_blp, workflows_blp)
     blueprints += (value_imports_blp, value_blp, collab_blp)
+    blueprints += (channels_blp,)  # issue 3: channel accounts and dead letters
     for blp in blueprints:
         ext.api.register_blueprint(blp)
+    app.register_blueprint(channel_hooks)  # issue 3: provider webhooks, public and signed
     app.register_blueprint(frontend)
 
 

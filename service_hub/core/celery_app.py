@@ -25,9 +25,17 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
             result_backend=settings.redis_url,
             task_acks_late=True,
             task_reject_on_worker_lost=True,
-            task_time_limit=300,
-            task_soft_time_limit=240,
-            broker_transport_options={"visibility_timeout": 3600},
+            task_time_limit=settings.celery_task_time_limit,
+            task_soft_time_limit=max(1, settings.celery_task_time_limit * 4 // 5),
+            # Settings refuse a visibility timeout not longer than the hard time limit.
+            broker_transport_options={
+                "visibility_timeout": settings.celery_visibility_timeout,
+                # A dead worker's task comes back once the visibility timeout has passed, found by a
+                # sweep every tenth of it; kombu's own default scans only every 10th sweep.
+                "unacked_restore_interval": max(1, min(60, settings.celery_visibility_timeout // 10)),
+                "unacked_restore_throttle": 1,
+            }
+            | ({"global_keyprefix": settings.celery_key_prefix} if settings.celery_key_prefix else {}),
             worker_prefetch_multiplier=1,
             task_always_eager=False,
         )

@@ -11,8 +11,25 @@ Where it runs:
   0.2 s and emitting straight to the sockets of that process;
 - production: its own process, `python -m service_hub.realtime.publisher`, emitting through the
   Redis message queue (a write-only flask_socketio.SocketIO(message_queue=REDIS_URL)) to every web
-  process. Run exactly one: two would deliver every event twice (clients drop duplicates by seq,
-  but it doubles the traffic). The scheduler does not start it.
+  process. The scheduler does not start it.
+
+Exactly one publisher publishes (production): two would deliver every event twice (clients drop
+duplicates by seq, but it doubles the traffic). main() first takes a session-level PostgreSQL
+advisory lock (PUBLISHER_LOCK_KEY) on a connection of its own and keeps that connection open;
+while another process holds the lock it waits as a standby, retrying every LOCK_RETRY_SECONDS.
+PostgreSQL releases the lock when the holder's session ends (the process died, or its connection
+broke), and a standby takes over. The holder checks its lock connection every LOCK_CHECK_SECONDS
+and stops publishing if it broke, until it holds the lock again. The embedded default (SQLite, one
+process) takes no lock.
+
+Waking up: on PostgreSQL the lock's connection also LISTENs on NOTIFY_CHANNEL, which the outbox
+trigger of migration 0008 notifies when a transaction with new events commits, so the publisher
+reads them at once instead of at its next poll; the poll interval stays as the fallback.
+
+Where a publisher starts: at the position the previous holder last saved in Redis (a key per
+database, written after each published batch), so events committed while no publisher ran (a
+restart, a failover) still go out live; a few may go out twice, and clients drop those by seq. With
+no saved position, or one more than MAX_RESUME_BEHIND events back, it starts at the head.
 
 Caveat, and what we do about it: PostgreSQL hands out ids when a row is inserted, not when its
 transaction commits, so id 10 can become visible after id 11. A publisher that only looks past
@@ -26,16 +43,21 @@ it already resumed past it. SQLite serialises writers, so there ids commit in or
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import func, or_, select
+from sqlalchemy.pool import NullPool
 
 from service_hub.core.extensions import db
 from service_hub.core.outbox import OutboxEvent
+from service_hub.realtime import supervisor_stream
 from service_hub.realtime.rooms import event_message
 
 log = logging.getLogger(__name__)
@@ -45,6 +67,12 @@ EMBEDDED_POLL_SECONDS = 0.2
 PRODUCTION_POLL_SECONDS = 0.2
 GAP_WAIT_SECONDS = 10.0
 MAX_TRACKED_GAP = 1000
+# pg_try_advisory_lock key of "the realtime publisher" (any constant bigint no other code uses).
+PUBLISHER_LOCK_KEY = 0x5348_0006
+LOCK_RETRY_SECONDS = 2.0
+LOCK_CHECK_SECONDS = 5.0
+MAX_RESUME_BEHIND = 10_000
+NOTIFY_CHANNEL = "service_hub_outbox"  # notified by the outbox trigger (migration 0008) at commit
 
 Emit = Callable[[str, dict[str, Any], list[str]], None]
 
@@ -81,21 +109,141 @@ class Publisher:
             db.session.rollback()  # end the read transaction so the next poll sees new commits
 
 
-def run(app: Flask, emit: Emit, interval: float, sleep: Callable[[float], Any] = time.sleep) -> None:
-    """Poll forever; a failed poll is logged and retried, never fatal."""
+class PublisherLock:
+    """The single-publisher guard: a session-level advisory lock on a PostgreSQL connection of its own."""
+
+    def __init__(self, database_url: str) -> None:
+        # NullPool: the connection is this object's alone; closing it releases the lock.
+        name = f"service_hub publisher {os.getpid()}"
+        self.engine = sa.create_engine(database_url, poolclass=NullPool, connect_args={"application_name": name})
+        self.connection: sa.Connection | None = None
+
+    def try_acquire(self) -> bool:
+        try:
+            if self.connection is None:
+                self.connection = self.engine.connect()
+            held = bool(self.connection.scalar(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": PUBLISHER_LOCK_KEY}))
+            if held:
+                self.connection.execute(sa.text(f"LISTEN {NOTIFY_CHANNEL}"))
+            self.connection.commit()  # a session-level lock outlives the transaction
+            return held
+        except sa.exc.DBAPIError:
+            log.exception("realtime publisher: could not ask for the publisher lock")
+            self.release()
+            return False
+
+    def acquire(self, sleep: Callable[[float], Any] = time.sleep) -> bool:
+        """Block until this process holds the lock; True if it had to wait (it takes over from another)."""
+        waited = False
+        while not self.try_acquire():
+            if not waited:
+                log.info("realtime publisher: standby, another publisher holds the lock")
+            waited = True
+            sleep(LOCK_RETRY_SECONDS)
+        log.info("realtime publisher: holds the publisher lock")
+        return waited
+
+    def held(self) -> bool:
+        """Still held: the session that took it is alive (a session-level lock only goes with it)."""
+        if self.connection is None:
+            return False
+        try:
+            self.connection.scalar(sa.text("SELECT 1"))
+            self.connection.commit()
+            return True
+        except sa.exc.DBAPIError:
+            self.release()
+            return False
+
+    def wait_for_commit(self, timeout: float) -> None:
+        """Return when a commit notifies new outbox events, or after timeout."""
+        if self.connection is None:
+            time.sleep(timeout)
+            return
+        try:
+            raw = self.connection.connection.driver_connection
+            for _ in raw.notifies(timeout=timeout, stop_after=1):  # type: ignore[union-attr]
+                pass
+        except Exception:  # the connection broke: held() notices and takes the lock again
+            log.exception("realtime publisher: waiting for a notification failed")
+            time.sleep(timeout)
+
+    def release(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(sa.exc.DBAPIError):
+                self.connection.close()
+            self.connection = None
+
+
+class SavedPosition:
+    """The last published outbox id, in Redis, so the next holder of the lock resumes there."""
+
+    def __init__(self, redis_url: str, database_url: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(redis_url)
+        url = sa.make_url(database_url)
+        self.key = f"service_hub:realtime:publisher_position:{url.host}:{url.port}:{url.database}"
+
+    def load(self) -> int | None:
+        raw = self.client.get(self.key)
+        return int(raw) if raw is not None else None
+
+    def save(self, last_id: int) -> None:
+        self.client.set(self.key, last_id)
+
+
+def _start_position(publisher: Publisher, position: SavedPosition | None) -> None:
+    saved = None
+    if position is not None:
+        try:
+            saved = position.load()
+        except Exception:
+            log.exception("realtime publisher: could not read the saved position; starting at the head")
+    head = publisher.last_id
+    if saved is not None and head - MAX_RESUME_BEHIND <= saved < head:
+        publisher.last_id = saved
+    elif saved is not None and saved < head:
+        log.warning("realtime publisher: saved position %s is more than %s events back; starting at the head", saved, MAX_RESUME_BEHIND)
+
+
+def run(
+    app: Flask,
+    emit: Emit,
+    interval: float,
+    sleep: Callable[[float], Any] = time.sleep,
+    lock: PublisherLock | None = None,
+    position: SavedPosition | None = None,
+) -> None:
+    """Poll forever; a failed poll is logged and retried, never fatal. With a lock, only while holding it."""
+    if lock is not None and not lock.held():
+        lock.acquire(sleep)
     with app.app_context():
         publisher = Publisher.from_database_head(emit)
+        _start_position(publisher, position)
         db.session.remove()
     log.info("realtime publisher started after outbox id %s", publisher.last_id)
+    checked = time.monotonic()
     while True:
-        read = 0
+        if lock is not None and time.monotonic() - checked >= LOCK_CHECK_SECONDS:
+            if not lock.held():
+                # Another publisher may hold it now; publishing on would deliver everything twice.
+                log.error("realtime publisher: lost the publisher lock (database connection broke); waiting for it")
+                lock.acquire(sleep)
+            checked = time.monotonic()
+        read, before = 0, publisher.last_id
         try:
             with app.app_context():
                 read = publisher.poll()
+            if position is not None and publisher.last_id != before:
+                position.save(publisher.last_id)
         except Exception:
             log.exception("realtime publisher poll failed; retrying")
         if read < BATCH:  # a full batch means more is waiting
-            sleep(interval)
+            if lock is not None:
+                lock.wait_for_commit(interval)
+            else:
+                sleep(interval)
 
 
 def start_embedded(app: Flask) -> None:
@@ -105,7 +253,8 @@ def start_embedded(app: Flask) -> None:
     def emit(name: str, message: dict[str, Any], rooms: list[str]) -> None:
         socketio.emit(name, message, to=rooms)
 
-    socketio.start_background_task(run, app, emit, EMBEDDED_POLL_SECONDS, socketio.sleep)
+    stream = supervisor_stream.start_embedded(app, emit)  # issue 6: the supervisor figures, fed by what we publish
+    socketio.start_background_task(run, app, stream.observing(emit), EMBEDDED_POLL_SECONDS, socketio.sleep)
 
 
 def main() -> None:
@@ -114,15 +263,22 @@ def main() -> None:
     from service_hub import create_app
 
     app = create_app()
-    redis_url = app.config["SERVICE_HUB"].redis_url
+    settings = app.config["SERVICE_HUB"]
+    redis_url = settings.redis_url
     if not redis_url:
         raise SystemExit("REDIS_URL is not set: in the embedded default `flask serve` publishes in-process.")
-    emitter = SocketIO(message_queue=redis_url)  # write-only: emits go to the web processes via Redis
+    # write-only: emits go to the web processes via Redis
+    emitter = SocketIO(message_queue=redis_url, channel=settings.socketio_channel)
 
     def emit(name: str, message: dict[str, Any], rooms: list[str]) -> None:
         emitter.emit(name, message, to=rooms)
 
-    run(app, emit, PRODUCTION_POLL_SECONDS)
+    # The single-publisher guard (module docstring); one process on SQLite is the embedded default's.
+    lock = None if settings.uses_sqlite else PublisherLock(settings.database_url)
+    if lock is not None:
+        lock.acquire()  # a standby waits here, before it starts anything that emits
+    stream = supervisor_stream.start_thread(app, emit)  # issue 6: the supervisor figures, fed by what we publish
+    run(app, stream.observing(emit), PRODUCTION_POLL_SECONDS, lock=lock, position=SavedPosition(redis_url, settings.database_url))
 
 
 if __name__ == "__main__":

@@ -18,30 +18,44 @@ the query), so the client drops any event whose seq it has already applied. With
 (more than MAX_CATCH_UP events, or events already pruned from the outbox) the client reloads its
 data from the API instead. A fresh client sends last_seq = None: it joins and gets `head`, the seq
 to resume from next time, and no events (it loads its data from the API).
+
+Catch-up reads outbox_event_rooms (one row per event and room, indexed by room and seq): the
+database finds the events of the client's rooms; nothing is filtered in Python.
+
+Access is re-checked after the join as well (RELIABILITY.md, Access): every
+settings.realtime_revalidate_seconds each web process re-checks every room of each of its own
+sockets with check_room. A socket leaves the rooms it may no longer join (removed from the
+department, invitation revoked, token scope) and is told with
+  room_revoked {room, code, detail}
+and the sockets of a deactivated or deleted agent are disconnected. Until that pass runs, a socket
+can still receive a revoked room's events: the delay is at most that interval.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+from flask import Flask, current_app, request
 from flask_socketio import join_room, leave_room
 from sqlalchemy import func, select
 
-from service_hub.auth.scope import compute_scope
+from service_hub.auth.scope import DepartmentScope, compute_scope
 from service_hub.core.extensions import db, socketio
-from service_hub.core.outbox import OutboxEvent
+from service_hub.core.outbox import OutboxEvent, OutboxEventRoom
 from service_hub.org.models import Agent, Role
 from service_hub.tickets.access import visible_tickets_clause
 from service_hub.tickets.models import Ticket
 
+log = logging.getLogger(__name__)
+
 MAX_CATCH_UP = 1000
 MAX_RESUME_ROOMS = 200
-_SCAN_BATCH = 2000
-# Stop scanning after this many outbox rows (events of rooms the client did not ask for included)
-# and answer truncated: a client that far behind reloads.
-_MAX_SCANNED = 50_000
+# Look at most this many seqs past last_seq (events of other rooms included) and answer truncated
+# beyond: it bounds the index range read per room, and a client that far behind reloads anyway.
+_MAX_SEQ_SPAN = 200_000
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,8 @@ _principals: dict[str, tuple[int, frozenset[str]]] = {}
 def remember_principal(agent_id: int, scopes: frozenset[str]) -> None:
     """Called on connect."""
     _principals[request.sid] = (agent_id, frozenset(scopes))  # type: ignore[attr-defined]
+    if not current_app.testing:
+        ensure_revalidator(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @socketio.on("disconnect")
@@ -80,8 +96,8 @@ def _current() -> tuple[Agent | None, frozenset[str]]:
     return agent, scopes
 
 
-def check_room(agent: Agent, scopes: frozenset[str], room: Any) -> Refusal | None:
-    """None if the agent may join the room, else why not."""
+def check_room(agent: Agent, scopes: frozenset[str], room: Any, scope: DepartmentScope | None = None) -> Refusal | None:
+    """None if the agent may join the room, else why not. `scope`: the agent's, if already computed."""
     if not isinstance(room, str):
         return Refusal("bad_room", "room must be a string such as 'ticket:42'")
     kind, _, raw_id = room.partition(":")
@@ -96,7 +112,7 @@ def check_room(agent: Agent, scopes: frozenset[str], room: Any) -> Refusal | Non
         return None if room_id == agent.id else Refusal("forbidden", "only your own agent room")
     if "tickets:read" not in scopes:
         return Refusal("forbidden", "this token lacks the tickets:read scope")
-    scope = compute_scope(agent)
+    scope = scope or compute_scope(agent)
     if kind == "ticket":
         visible = db.session.scalar(select(Ticket.id).where(Ticket.id == room_id, visible_tickets_clause(scope)))
         return None if visible is not None else Refusal("not_visible", f"ticket {room_id} is not visible to you")
@@ -116,21 +132,83 @@ def catch_up(last_seq: int, rooms: set[str]) -> tuple[list[dict[str, Any]], bool
     if oldest is not None and oldest > last_seq + 1:
         # Events after last_seq may have been pruned (or never existed: a gap); reloading is safe.
         return [], True
-    found: list[dict[str, Any]] = []
-    after, scanned = last_seq, 0
+    upper = last_seq + _MAX_SEQ_SPAN
+    # An index range per room on ix_outbox_event_rooms_room; an event in two of the rooms counts once.
+    seqs = (
+        select(OutboxEventRoom.event_id)
+        .where(OutboxEventRoom.room.in_(sorted(rooms)), OutboxEventRoom.event_id > last_seq, OutboxEventRoom.event_id <= upper)
+        .distinct()
+        .order_by(OutboxEventRoom.event_id)
+        .limit(MAX_CATCH_UP + 1)
+    )
+    events = db.session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(seqs)).order_by(OutboxEvent.id)).all()
+    found = [event_message(event) for event in events[:MAX_CATCH_UP]]
+    if len(events) > MAX_CATCH_UP:
+        return found, True
+    head = db.session.scalar(select(func.max(OutboxEvent.id))) or 0
+    return found, head > upper
+
+
+def revalidate_sockets() -> tuple[int, int]:
+    """Re-check the rooms of this process's sockets (module docstring); returns (rooms left, sockets dropped)."""
+    server = socketio.server
+    known = list(_principals.items())
+    agents = {a.id: a for a in db.session.scalars(select(Agent).where(Agent.id.in_({agent_id for _, (agent_id, _) in known})))}
+    scopes_of: dict[int, DepartmentScope] = {}
+    verdicts: dict[tuple[int, frozenset[str], str], Refusal | None] = {}
+    left = dropped = 0
+    for sid, (agent_id, token_scopes) in known:
+        agent = agents.get(agent_id)
+        if agent is None or not agent.is_active:
+            log.info("realtime: disconnecting socket %s of inactive agent %s", sid, agent_id)
+            server.disconnect(sid, namespace="/")
+            dropped += 1
+            continue
+        for room in server.rooms(sid, namespace="/"):
+            if room == sid:
+                continue  # every socket's own room
+            key = (agent_id, token_scopes, room)
+            if key not in verdicts:
+                if agent_id not in scopes_of:
+                    scopes_of[agent_id] = compute_scope(agent)
+                    # Let emits through between agents: a pass over thousands of sockets must not
+                    # hold the (single-threaded) gevent worker for its whole length.
+                    socketio.sleep(0)
+                verdicts[key] = check_room(agent, token_scopes, room, scopes_of[agent_id])
+            refusal = verdicts[key]
+            if refusal is not None:
+                server.leave_room(sid, room, namespace="/")
+                server.emit("room_revoked", {"room": room, "code": refusal.code, "detail": refusal.detail}, to=sid, namespace="/")
+                left += 1
+    return left, dropped
+
+
+_revalidator_lock = threading.Lock()
+
+
+def _run_revalidator(app: Flask) -> None:
+    interval = float(app.config["SERVICE_HUB"].realtime_revalidate_seconds)
     while True:
-        batch = db.session.scalars(select(OutboxEvent).where(OutboxEvent.id > after).order_by(OutboxEvent.id).limit(_SCAN_BATCH)).all()
-        for event in batch:
-            if rooms.intersection(event.rooms or ()):
-                if len(found) == MAX_CATCH_UP:
-                    return found, True
-                found.append(event_message(event))
-        scanned += len(batch)
-        if len(batch) < _SCAN_BATCH:
-            return found, False
-        if scanned >= _MAX_SCANNED:
-            return found, True
-        after = batch[-1].id
+        socketio.sleep(interval)
+        try:
+            with app.app_context():
+                try:
+                    left, dropped = revalidate_sockets()
+                finally:
+                    db.session.remove()
+            if left or dropped:
+                log.info("realtime: access re-checked; %s rooms left, %s sockets disconnected", left, dropped)
+        except Exception:
+            log.exception("realtime: re-checking room access failed; retrying")
+
+
+def ensure_revalidator(app: Flask) -> None:
+    """One re-checking task per web process, started with its first socket."""
+    with _revalidator_lock:
+        if app.extensions.get("service_hub.room_revalidator"):
+            return
+        app.extensions["service_hub.room_revalidator"] = True
+    socketio.start_background_task(_run_revalidator, app)
 
 
 @socketio.on("join")

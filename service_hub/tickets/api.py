@@ -28,8 +28,8 @@ from service_hub.tickets.schemas import (
     InboxQuery,
     MessageListQuery,
     MessagePage,
-    MessageSchema,
     NewMessage,
+    PostedMessage,
     TicketCreate,
     TicketDetail,
     TicketPage,
@@ -120,9 +120,13 @@ class TicketMessages(MethodView):
 
     @require("tickets:write")
     @blp.arguments(NewMessage)
-    @blp.response(201, MessageSchema)
+    @blp.response(201, PostedMessage)
     def post(self, data: dict[str, Any], ticket_id: int) -> Message:
-        """Reply to the customer through the ticket's channel, or add an internal note."""
+        """Reply to the customer through the ticket's channel, or add an internal note.
+
+        With seen_message_id, `collision` reports colleagues' replies after it (and colleagues typing);
+        with if_no_newer_reply such a reply is refused with 409 reply-collision instead of sent.
+        """
         return operations.add_message(current_principal(), _ticket(ticket_id), data)
 
 

@@ -10,13 +10,16 @@ from werkzeug.datastructures import FileStorage
 from service_hub.auth.principal import Principal
 from service_hub.auth.scope import compute_scope, scope_of
 from service_hub.casework import assignment, case_engine, routing_rules, sla_clocks
+from service_hub.collab import mentions  # issue 6.5: a note's @mentions notify, in the note's transaction
 from service_hub.core.errors import Conflict, ValidationProblem
 from service_hub.core.extensions import db
 from service_hub.core.outbox import record_event
 from service_hub.core.types import utcnow
 from service_hub.customers.identities import normalise_identity
 from service_hub.customers.models import ContactIdentity, Customer
+from service_hub.inbound import outbound  # issue 3: replies go out through the ticket's channel
 from service_hub.org.models import Agent, Department
+from service_hub.realtime.presence_collision import collision_detail, reply_collision
 from service_hub.tickets.access import customer_visible_clause
 from service_hub.tickets.attachments import store_stream
 from service_hub.tickets.audit import audit
@@ -260,8 +263,17 @@ def _change_status(ticket: Ticket, status: TicketStatus) -> None:
 def add_message(actor: Principal, ticket: Ticket, data: dict[str, Any]) -> Message:
     if ticket.status == TicketStatus.CLOSED and data["kind"] == "reply":
         raise Conflict(f"Ticket #{ticket.number} is closed; replies go to a follow-up ticket.")
+    # Collision check (issue 6 item 4, see realtime.presence_collision): a colleague's reply the
+    # sender had not seen, or a colleague typing. Refused only when the client asks for it.
+    seen_message_id, refuse_on_newer = data.pop("seen_message_id", None), data.pop("if_no_newer_reply", False)
+    collision = reply_collision(ticket.id, actor.agent.id, seen_message_id) if data["kind"] == "reply" else None
+    if collision and refuse_on_newer and collision["newer_replies"]:
+        raise Conflict(collision_detail(collision), errors={"collision": collision}, code="reply-collision", title="A colleague replied")
     direction = Direction.OUTBOUND if data["kind"] == "reply" else Direction.NOTE
+    # Collaboration (issue 6.5): a note's @mentions are checked before anything is written.
+    mentioned = mentions.resolve_mentions(ticket, data) if direction == Direction.NOTE else None
     message = _build_message(ticket, direction, data, actor.agent, None)
+    message.collision = collision  # type: ignore[attr-defined]  # shown in the response, not stored
     db.session.flush()
     _attach(ticket, message, data.get("attachment_ids") or [])
     if direction == Direction.OUTBOUND:
@@ -277,7 +289,13 @@ def add_message(actor: Principal, ticket: Ticket, data: dict[str, Any]) -> Messa
         {"ticket_id": ticket.id, "message_id": message.id, "direction": direction.value, "author_id": actor.agent.id},
         _rooms(ticket),
     )
+    if mentioned:  # collaboration (issue 6.5): one notification per mentioned agent, same transaction
+        mentions.notify_mentioned(actor, ticket, message, mentioned)
+    # Channels (issue 3): a reply on a channel ticket becomes an outbound delivery in this
+    # transaction (409 if the customer opted out), and is sent once the transaction commits.
+    delivery_id = outbound.prepare_reply(ticket, message) if direction == Direction.OUTBOUND else None
     db.session.commit()
+    outbound.enqueue_send(delivery_id)
     return message
 
 
@@ -300,3 +318,58 @@ def upload_attachment(actor: Principal, ticket: Ticket, upload: FileStorage, max
     audit(actor, "attachment.uploaded", ticket_id=ticket.id, after={"attachment_id": attachment.id, "filename": filename, "size": size})
     db.session.commit()
     return attachment
+
+
+# --- inbound contacts (issue 3) -------------------------------------------------------------------
+# No agent acts: service_hub.inbound.processing calls these inside its own transaction and commits
+# them together with the raw record's state, so a crash leaves neither half.
+
+
+def open_inbound_ticket(customer: Customer, data: dict[str, Any], department_id: int) -> tuple[Ticket, Message]:
+    """A new ticket for a customer's contact on a channel; the caller chose the department."""
+    now = data["message"].get("created_at") or utcnow()
+    ticket = Ticket(
+        number=next_ticket_number(),
+        subject=data["subject"].strip()[:300] or "(no text)",
+        status=TicketStatus.NEW,
+        priority=data.get("priority", Priority.NORMAL),
+        channel=data["channel"],
+        customer=customer,
+        department_id=department_id,
+        tier=customer.tier,
+        custom_fields=dict(data.get("custom_fields") or {}),
+        created_at=now,
+        updated_at=now,
+    )
+    _set_tags(ticket, data.get("tags") or [])
+    db.session.add(ticket)
+    message = _build_message(ticket, Direction.INBOUND, data["message"], None, customer)
+    message.created_at = now
+    ticket.last_message_at = now
+    db.session.flush()
+    case_engine.start_case(None, ticket, now)
+    audit(None, "ticket.created", ticket_id=ticket.id, after=_snapshot(ticket) | {"number": ticket.number, "customer_id": customer.id})
+    record_event("ticket.created", {"ticket_id": ticket.id, "number": ticket.number, **_snapshot(ticket)}, _rooms(ticket))
+    assignment.auto_assign(ticket, now)
+    return ticket, message
+
+
+def add_inbound_message(ticket: Ticket, customer: Customer, data: dict[str, Any]) -> Message:
+    """The customer wrote again on an open ticket: the message, the next-response clock, a pending ticket reopened."""
+    message = _build_message(ticket, Direction.INBOUND, data, None, customer)
+    message.created_at = data.get("created_at") or utcnow()
+    db.session.flush()
+    ticket.last_message_at = max(ticket.last_message_at or message.created_at, message.created_at)
+    ticket.updated_at = utcnow()
+    if ticket.status in (TicketStatus.PENDING, TicketStatus.ON_HOLD):
+        old_status = ticket.status
+        ticket.set_status(TicketStatus.OPEN, ticket.updated_at)
+        sla_clocks.on_status_change(ticket, old_status, ticket.status, ticket.updated_at)
+    sla_clocks.on_customer_message(ticket, ticket.updated_at)
+    audit(None, "message.added", ticket_id=ticket.id, after={"message_id": message.id, "direction": Direction.INBOUND.value})
+    record_event(
+        "message.created",
+        {"ticket_id": ticket.id, "message_id": message.id, "direction": Direction.INBOUND.value, "author_id": None},
+        _rooms(ticket),
+    )
+    return message

@@ -141,6 +141,35 @@ class NewMessage(MessageIn):
         metadata={"description": "reply goes to the customer; note stays internal"},
     )
 
+    # Collision check (issue 6 item 4, see realtime.presence_collision).
+    seen_message_id = fields.Integer(
+        metadata={"description": "the newest message your view showed; replies by colleagues after it are reported"}
+    )
+    if_no_newer_reply = fields.Boolean(
+        load_default=False, metadata={"description": "refuse with 409 reply-collision if a colleague replied after seen_message_id"}
+    )
+
+
+class CollisionReply(Schema):
+    message_id = fields.Integer()
+    agent_id = fields.Integer()
+    name = fields.String()
+    created_at = fields.String()
+
+
+class CollisionAgent(Schema):
+    agent_id = fields.Integer()
+    name = fields.String()
+
+
+class Collision(Schema):
+    newer_replies = fields.List(fields.Nested(CollisionReply), metadata={"description": "colleagues' replies you had not seen"})
+    typing = fields.List(fields.Nested(CollisionAgent), metadata={"description": "colleagues typing on this ticket now"})
+
+
+class PostedMessage(MessageSchema):
+    collision = fields.Nested(Collision, allow_none=True, metadata={"description": "null unless a colleague replied or types meanwhile"})
+
 
 class NewCustomerIdentity(Schema):
     kind = fields.Enum(IdentityKind, by_value=True, required=True)

@@ -113,7 +113,17 @@ def test_two_scheduler_processes_fire_each_rung_exactly_once(app, database_url, 
         assert counts == {"sla.warning": 40, "sla.breached": 40, "sla.supervise": 40}
     finally:
         with engine.begin() as conn:
-            for table in ("outbox_events", "audit_events", "sla_clock_events", "sla_clocks", "tickets", "customers", "departments"):
+            # outbox_event_rooms first: this engine has no SQLite foreign_keys pragma to cascade.
+            for table in (
+                "outbox_event_rooms",
+                "outbox_events",
+                "audit_events",
+                "sla_clock_events",
+                "sla_clocks",
+                "tickets",
+                "customers",
+                "departments",
+            ):
                 if table == "audit_events" and backend == "postgresql":
                     conn.execute(sa.text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change"))
                 conn.execute(sa.text(f"DELETE FROM {table}"))

@@ -46,6 +46,7 @@ def test_worker_prunes_the_outbox(backend, database_url, app, tmp_path):
         "DATABASE_URL": database_url,
         "REDIS_URL": REDIS_URL,
         "SECRET_KEY": "w" * 40,
+        "CHANNEL_SECRET_KEY": "0" * 43 + "=",  # issue 3: production needs a key for channel credentials
         "SERVICE_HUB_INSTANCE": str(tmp_path),
     }
     worker = subprocess.Popen(
@@ -85,5 +86,7 @@ def test_worker_prunes_the_outbox(backend, database_url, app, tmp_path):
         worker.terminate()
         worker.wait(timeout=30)
         with engine.begin() as conn:
+            # This engine has no SQLite foreign_keys pragma, so the rooms do not cascade by themselves.
+            conn.execute(sa.text("DELETE FROM outbox_event_rooms"))
             conn.execute(sa.text("DELETE FROM outbox_events"))
         engine.dispose()

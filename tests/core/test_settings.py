@@ -25,6 +25,12 @@ def test_embedded_default_needs_nothing(tmp_path: Path):
             {"DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://r", "SECRET_KEY": "k" * 40, "MAX_ATTACHMENT_BYTES": "lots"},
             "MAX_ATTACHMENT_BYTES",
         ),
+        # Channel credentials at rest (issue 3) need a key of their own in production.
+        ({"DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://r", "SECRET_KEY": "k" * 40}, "CHANNEL_SECRET_KEY"),
+        (
+            {"DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://r", "SECRET_KEY": "k" * 40, "CHANNEL_SECRET_KEY": "short"},
+            "CHANNEL_SECRET_KEY",
+        ),
     ],
 )
 def test_production_fails_at_start_naming_the_setting(env, named, tmp_path):
@@ -34,7 +40,8 @@ def test_production_fails_at_start_naming_the_setting(env, named, tmp_path):
 
 def test_production_normalises_the_driver(tmp_path):
     s = Settings.from_env(
-        {"SERVICE_HUB_ENV": "production", "DATABASE_URL": "postgres://u@h/db", "REDIS_URL": "redis://r", "SECRET_KEY": "k" * 40},
+        {"SERVICE_HUB_ENV": "production", "DATABASE_URL": "postgres://u@h/db", "REDIS_URL": "redis://r", "SECRET_KEY": "k" * 40}
+        | {"CHANNEL_SECRET_KEY": "0" * 43 + "="},
         instance_path=tmp_path,
     )
     assert s.database_url == "postgresql+psycopg://u@h/db" and s.session_cookie_secure and s.log_json

@@ -1,0 +1,30 @@
+"""The HttpTransport adapters send through: requests, with timeouts and no redirects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import requests
+
+from channels.base import HttpResponse
+
+MAX_RESPONSE_BYTES = 1024 * 1024
+
+
+class RequestsTransport:
+    def __init__(self, session: requests.Session | None = None) -> None:
+        self._session = session or requests.Session()
+
+    def post_form(
+        self, url: str, fields: Mapping[str, str], *, auth: tuple[str, str] | None, headers: Mapping[str, str], timeout: float
+    ) -> HttpResponse:
+        try:
+            response = self._session.post(
+                url, data=dict(fields), auth=auth, headers=dict(headers), timeout=timeout, allow_redirects=False, stream=True
+            )
+        except requests.RequestException as exc:
+            # Adapters treat OSError as "not reached": a transient failure.
+            raise OSError(str(exc)) from exc
+        with response:
+            body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
+        return HttpResponse(status=response.status_code, body=body[:MAX_RESPONSE_BYTES], headers=dict(response.headers))

@@ -1,0 +1,1 @@
+"""The SMS family: providers that deliver text messages to and from phone numbers."""

@@ -1,0 +1,186 @@
+"""One case timeline: messages, internal notes, workflow steps, invitations and SLA clock events in order.
+
+Each source is read by its own indexed query, from the cursor on, at most one page plus one row;
+the rows are merged here and the first page of them kept. So a page costs the same on a ticket with
+ten entries or ten thousand, and nothing loads a ticket's whole history.
+
+The order is total: time, then the source's rank, then the row id. The cursor carries the last
+item's (at, rank, id), and each source starts strictly after it, so pages neither skip nor repeat
+even when entries of different sources share a timestamp.
+
+Sources and their kinds:
+  0 messages       "message" (inbound or outbound, with channel) and "note" (with its mentions)
+  1 audit trail    "workflow_step" (workflow.<action>) and "invitation" (created, revoked)
+  2 SLA clocks     "sla" (started, paused, resumed, extended, stopped, warned, breached, supervised)
+  3 calls          extension point: no call table exists yet. A call record source is one more
+                   `_Source` (its query after the cursor, its item) appended to SOURCES with rank 3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, or_, select, true, tuple_
+from sqlalchemy.orm import joinedload
+
+from service_hub.casework.models import SlaClock, SlaClockEvent
+from service_hub.collab.mentions import parse_mentions
+from service_hub.core.extensions import db
+from service_hub.core.keyset import Sort, SortKey, decode_cursor, encode_cursor
+from service_hub.org.models import Agent
+from service_hub.tickets.models import AuditEvent, Direction, Message, Ticket
+
+# The cursor's shape for decode_cursor: (at, source rank, id); only the kinds of the keys matter.
+_CURSOR = Sort((SortKey(Message.created_at, kind=datetime), SortKey(Message.id), SortKey(Message.id)))
+INVITATION_ACTIONS = ("invitation.created", "invitation.revoked")
+
+Cursor = tuple[datetime, int, int]
+
+
+def _after(at: Any, row_id: Any, rank: int, cursor: Cursor | None) -> ColumnElement[bool]:
+    """Rows of a source of this rank that come after the cursor in (at, rank, id) order."""
+    if cursor is None:
+        return true()
+    at_value, rank_value, id_value = cursor
+    if rank > rank_value:
+        return at >= at_value  # type: ignore[no-any-return]
+    if rank < rank_value:
+        return at > at_value  # type: ignore[no-any-return]
+    return tuple_(at, row_id) > tuple_(at_value, id_value)
+
+
+def _ref(agent_id: int | None, names: dict[int, str]) -> dict[str, Any] | None:
+    return {"id": agent_id, "name": names.get(agent_id, "")} if agent_id else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _messages(ticket: Ticket, cursor: Cursor | None, limit: int) -> Select[Any]:
+    return (
+        select(Message)
+        .where(Message.ticket_id == ticket.id, _after(Message.created_at, Message.id, 0, cursor))
+        .options(joinedload(Message.author_agent).lazyload(Agent.memberships))
+        .order_by(Message.created_at, Message.id)
+        .limit(limit + 1)
+    )
+
+
+def _message_item(message: Message, names: dict[int, str]) -> dict[str, Any]:
+    item = {
+        "kind": "note" if message.direction == Direction.NOTE else "message",
+        "direction": message.direction.value,
+        "channel": message.channel.value,
+        "author": {"id": message.author_agent.id, "name": message.author_agent.name} if message.author_agent else None,
+        "author_customer_id": message.author_customer_id,
+        "body_text": message.body_text,
+        "body_html": message.body_html,
+        "delivery_status": message.delivery_status.value,
+        "attachments": [
+            {
+                "id": a.id,
+                "filename": a.filename,
+                "media_type": a.media_type,
+                "size": a.size,
+                "download_url": f"/api/v1/attachments/{a.id}/content",
+            }
+            for a in message.attachments
+        ],
+    }
+    if message.direction == Direction.NOTE:
+        # Each token was checked when the note was written (collab.mentions).
+        item["mentions"] = [t.as_dict() for t in parse_mentions(message.body_text)]
+    return item
+
+
+def _audit(ticket: Ticket, cursor: Cursor | None, limit: int) -> Select[Any]:
+    return (
+        select(AuditEvent)
+        .where(
+            AuditEvent.ticket_id == ticket.id,
+            or_(AuditEvent.action.like("workflow.%"), AuditEvent.action.in_(INVITATION_ACTIONS)),
+            _after(AuditEvent.created_at, AuditEvent.id, 1, cursor),
+        )
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+        .limit(limit + 1)
+    )
+
+
+def _audit_item(event: AuditEvent, names: dict[int, str]) -> dict[str, Any]:
+    before, after = event.before or {}, event.after or {}
+    actor = _ref(event.actor_id, names)
+    if event.action.startswith("invitation."):
+        return {
+            "kind": "invitation",
+            "action": event.action.removeprefix("invitation."),
+            "invitation_id": after.get("invitation_id"),
+            "department": {"id": after.get("department_id"), "name": after.get("department_name")},
+            "note": after.get("note"),
+            "actor": actor,
+        }
+    return {
+        "kind": "workflow_step",
+        "action": event.action.removeprefix("workflow."),
+        "from_step": before.get("step"),
+        "to_step": after.get("step"),
+        "task_id": after.get("task_id"),
+        "actor": actor,
+    }
+
+
+def _sla(ticket: Ticket, cursor: Cursor | None, limit: int) -> Select[Any]:
+    return (
+        select(SlaClockEvent)
+        .join(SlaClock, SlaClock.id == SlaClockEvent.clock_id)
+        .where(SlaClock.ticket_id == ticket.id, _after(SlaClockEvent.at, SlaClockEvent.id, 2, cursor))
+        .options(joinedload(SlaClockEvent.clock))
+        .order_by(SlaClockEvent.at, SlaClockEvent.id)
+        .limit(limit + 1)
+    )
+
+
+def _sla_item(event: SlaClockEvent, names: dict[int, str]) -> dict[str, Any]:
+    return {
+        "kind": "sla",
+        "clock": event.clock.kind,
+        "event": event.kind,
+        "due_at": _iso(event.due_at),
+        "target_seconds": event.target_seconds,
+        "business_seconds_used": event.business_used,
+    }
+
+
+@dataclass(frozen=True)
+class _Source:
+    rank: int
+    query: Callable[[Ticket, Cursor | None, int], Select[Any]]
+    at: Callable[[Any], datetime]
+    item: Callable[[Any, dict[int, str]], dict[str, Any]]
+
+
+SOURCES = (
+    _Source(0, _messages, lambda m: m.created_at, _message_item),
+    _Source(1, _audit, lambda e: e.created_at, _audit_item),
+    _Source(2, _sla, lambda e: e.at, _sla_item),
+)
+
+
+def timeline_page(ticket: Ticket, limit: int, cursor: str | None) -> dict[str, Any]:
+    """One page of the ticket's timeline, oldest first, and the cursor of the next (None at the end)."""
+    after: Cursor | None = tuple(decode_cursor(cursor, _CURSOR)) if cursor else None  # type: ignore[assignment]
+    rows: list[tuple[datetime, int, int, _Source, Any]] = []
+    for source in SOURCES:
+        for row in db.session.scalars(source.query(ticket, after, limit)).unique():
+            rows.append((source.at(row), source.rank, row.id, source, row))
+    rows.sort(key=lambda r: r[:3])
+    # Each source gave at most limit + 1 rows: more than a page in all means some are left.
+    page = rows[:limit]
+    actor_ids = {r[4].actor_id for r in page if isinstance(r[4], AuditEvent) and r[4].actor_id}
+    names = {r.id: r.name for r in db.session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(actor_ids)))} if actor_ids else {}
+    items = [{"at": at.isoformat(), "id": row_id} | source.item(row, names) for at, _rank, row_id, source, row in page]
+    next_cursor = encode_cursor(list(page[-1][:3])) if len(rows) > limit else None
+    return {"items": items, "next_cursor": next_cursor}
