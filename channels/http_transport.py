@@ -28,3 +28,13 @@ class RequestsTransport:
         with response:
             body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
         return HttpResponse(status=response.status_code, body=body[:MAX_RESPONSE_BYTES], headers=dict(response.headers))
+
+    # --- social (issue 3): JSON APIs (Graph, WeChat) take a body the adapter serialised itself ---
+    def post_body(self, url: str, body: bytes, *, headers: Mapping[str, str], timeout: float) -> HttpResponse:
+        try:
+            response = self._session.post(url, data=body, headers=dict(headers), timeout=timeout, allow_redirects=False, stream=True)
+        except requests.RequestException as exc:
+            raise OSError(str(exc)) from exc
+        with response:
+            raw = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
+        return HttpResponse(status=response.status_code, body=raw[:MAX_RESPONSE_BYTES], headers=dict(response.headers))

@@ -6,7 +6,12 @@ A new provider is one class implementing channels.base.ChannelAdapter and one li
 from __future__ import annotations
 
 from channels.base import ChannelAdapter
+from channels.email.mailbox import EmailMailbox  # issue 3: the email family
 from channels.sms.twilio_sms import TwilioSms
+from channels.social.meta import Messenger, WhatsAppCloud  # issue 3: the social family
+from channels.social.wechat import WeChatOfficialAccount  # issue 3: the social family
+from channels.voice.cti import CtiVoice  # issue 3: the hotline family
+from channels.voice.twilio_voice import TwilioVoice  # issue 3: the hotline family
 
 _ADAPTERS: dict[str, ChannelAdapter] = {}
 
@@ -29,3 +34,9 @@ def kinds() -> list[str]:
 
 
 register(TwilioSms())
+register(CtiVoice())  # issue 3: the hotline family
+register(TwilioVoice())  # issue 3: the hotline family
+register(WeChatOfficialAccount())  # issue 3: the social family
+register(WhatsAppCloud())  # issue 3: the social family
+register(Messenger())  # issue 3: the social family
+register(EmailMailbox())  # issue 3: the email family

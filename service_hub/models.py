@@ -14,6 +14,8 @@ from service_hub.casework.models import (
 from service_hub.collab.models import Notification
 from service_hub.core.outbox import OutboxEvent
 from service_hub.customers.models import ContactIdentity, Customer
+from service_hub.inbound.call_models import CallRecord  # issue 3: the hotline
+from service_hub.inbound.email_models import EmailMessageId, ImapFolderState  # issue 3: the email family
 from service_hub.inbound.models import ChannelAccount, ChannelConversation, IdentityOptOut, InboundRecord, OutboundDelivery
 from service_hub.org.models import Agent, Department, DepartmentMembership
 from service_hub.tickets.models import Attachment, AuditEvent, Counter, Message, Ticket, TicketInvitation, TicketTag
@@ -35,6 +37,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "BusinessCalendarRow",
+    "CallRecord",
     "CaseRecord",
     "CaseTask",
     "ChannelAccount",
@@ -46,7 +49,9 @@ __all__ = [
     "Department",
     "DepartmentMembership",
     "DirtyCustomer",
+    "EmailMessageId",  # issue 3: the email family
     "IdentityOptOut",
+    "ImapFolderState",  # issue 3: the email family
     "ImportJob",
     "InboundRecord",
     "Message",

@@ -27,6 +27,7 @@ PUBLIC_ENDPOINTS = frozenset(
     {"health.healthz", "health.readyz", "Auth.Login", "Auth.CsrfToken", "frontend.index", "frontend.asset", "static"}
     # Provider webhooks (issue 3): the provider's signature is checked in service_hub.inbound.webhooks.
     | {"channel_hooks.message", "channel_hooks.status"}
+    | {"voice_hooks.call"}  # issue 3, the hotline: Twilio Voice's IVR webhook (service_hub.inbound.voice_webhooks)
 )
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

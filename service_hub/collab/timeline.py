@@ -12,8 +12,7 @@ Sources and their kinds:
   0 messages       "message" (inbound or outbound, with channel) and "note" (with its mentions)
   1 audit trail    "workflow_step" (workflow.<action>) and "invitation" (created, revoked)
   2 SLA clocks     "sla" (started, paused, resumed, extended, stopped, warned, breached, supervised)
-  3 calls          extension point: no call table exists yet. A call record source is one more
-                   `_Source` (its query after the cursor, its item) appended to SOURCES with rank 3.
+  3 calls          "call" (issue 3, the hotline: the call record with its figures, at the call's start)
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from service_hub.casework.models import SlaClock, SlaClockEvent
 from service_hub.collab.mentions import parse_mentions
 from service_hub.core.extensions import db
 from service_hub.core.keyset import Sort, SortKey, decode_cursor, encode_cursor
+from service_hub.inbound.call_models import CallRecord  # issue 3, the hotline: the calls source
 from service_hub.org.models import Agent
 from service_hub.tickets.models import AuditEvent, Direction, Message, Ticket
 
@@ -154,6 +154,19 @@ def _sla_item(event: SlaClockEvent, names: dict[int, str]) -> dict[str, Any]:
     }
 
 
+def _calls(ticket: Ticket, cursor: Cursor | None, limit: int) -> Select[Any]:  # issue 3, the hotline
+    return (
+        select(CallRecord)
+        .where(CallRecord.ticket_id == ticket.id, _after(CallRecord.created_at, CallRecord.id, 3, cursor))
+        .order_by(CallRecord.created_at, CallRecord.id)
+        .limit(limit + 1)
+    )
+
+
+def _call_item(call: CallRecord, names: dict[int, str]) -> dict[str, Any]:
+    return {"kind": "call"} | call.as_dict()
+
+
 @dataclass(frozen=True)
 class _Source:
     rank: int
@@ -166,6 +179,7 @@ SOURCES = (
     _Source(0, _messages, lambda m: m.created_at, _message_item),
     _Source(1, _audit, lambda e: e.created_at, _audit_item),
     _Source(2, _sla, lambda e: e.at, _sla_item),
+    _Source(3, _calls, lambda c: c.created_at, _call_item),  # issue 3, the hotline
 )
 
 

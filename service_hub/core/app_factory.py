@@ -134,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     from service_hub.customers.api import blp as customers_blp
     from service_hub.frontend_host import frontend
     from service_hub.inbound.api import blp as channels_blp
+    from service_hub.inbound.voice_webhooks import voice_hooks  # issue 3, the hotline
     from service_hub.inbound.webhooks import hooks as channel_hooks
     from service_hub.org.api import blp as org_blp
     from service_hub.tickets.api import blp as tickets_blp
@@ -147,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
     for blp in blueprints:
         ext.api.register_blueprint(blp)
     app.register_blueprint(channel_hooks)  # issue 3: provider webhooks, public and signed
+    app.register_blueprint(voice_hooks)  # issue 3, the hotline: Twilio Voice IVR answered in TwiML
     app.register_blueprint(frontend)
 
 

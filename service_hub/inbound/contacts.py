@@ -32,6 +32,7 @@ _TICKET_CHANNEL = {
     "phone": Channel.PHONE,
     "wechat": Channel.WECHAT,
     "whatsapp": Channel.WHATSAPP,
+    "messenger": Channel.MESSENGER,  # issue 3: the social family
 }
 
 

@@ -25,7 +25,12 @@ from service_hub.core.extensions import db
 from service_hub.core.outbox import record_event
 from service_hub.core.types import utcnow
 from service_hub.customers.models import ContactIdentity
-from service_hub.inbound import consent, credential_vault
+from service_hub.inbound import (  # social_window: issue 3, the social family
+    consent,
+    credential_vault,
+    email_outbound,  # issue 3: the email family
+    social_window,
+)
 from service_hub.inbound.models import ChannelAccount, ChannelConversation, OutboundDelivery, OutboundStatus
 from service_hub.inbound.retry_policy import lease_until, next_attempt
 from service_hub.tickets.models import DeliveryStatus, Message, Ticket
@@ -92,6 +97,8 @@ def prepare_reply(ticket: Ticket, message: Message) -> int | None:
             code="recipient-opted-out",
             title="Recipient opted out",
         )
+    elif (window_refusal := social_window.outside_window(conversation)) is not None:  # issue 3, social: 24 h / 48 h windows
+        refusal = window_refusal
     if refusal is not None:
         db.session.rollback()  # nothing of the refused reply stays in the session
         raise refusal
@@ -151,11 +158,16 @@ def send_delivery(delivery_id: int) -> str:
         status_callback_url=status_callback_url(account),
     )
     kind, credentials_token, account_settings = account.kind, account.credentials_encrypted, dict(account.settings or {})
+    # issue 3, email: the reply carries the ticket's number and the thread's Message-IDs
+    mail = email_outbound.outgoing_for(delivery, message, account_settings) if registry.adapter_for(kind).family == "email" else None
     db.session.commit()  # the claim: no database lock is held while the provider is called
 
     error: Exception | None = None
     try:
-        result = registry.adapter_for(kind).send(outgoing, credential_vault.decrypt(credentials_token), account_settings, transport())
+        if mail is not None:  # issue 3, email
+            result = email_outbound.send(mail, credential_vault.decrypt(credentials_token), account_settings)
+        else:
+            result = registry.adapter_for(kind).send(outgoing, credential_vault.decrypt(credentials_token), account_settings, transport())
     except (OptedOut, SendError, credential_vault.CredentialError) as exc:
         result, error = None, exc
     except Exception as exc:  # an adapter bug must not lose the reply: retried like a transient error
@@ -166,6 +178,8 @@ def send_delivery(delivery_id: int) -> str:
     assert delivery is not None
     if result is not None:
         delivery.provider_message_id = result.provider_message_id
+        if mail is not None:  # issue 3, email: the customer's answer threads through our Message-ID
+            email_outbound.remember_sent(delivery, result.provider_message_id)
         delivery.provider_status = result.raw_status
         delivery.sent_at = utcnow()
         delivery.next_attempt_at = None

@@ -24,7 +24,13 @@ from channels.base import HookKind, PayloadError
 from config.settings import ChannelSettings
 from service_hub.core.extensions import db
 from service_hub.core.types import utcnow
-from service_hub.inbound import contacts, outbound
+from service_hub.inbound import (
+    contacts,
+    email_intake,  # issue 3: the email family
+    outbound,
+    social_status,  # issue 3: the social family
+    voice,
+)
 from service_hub.inbound.credential_vault import CredentialError
 from service_hub.inbound.models import InboundRecord, RecordStatus
 from service_hub.inbound.retry_policy import lease_until, next_attempt
@@ -95,12 +101,21 @@ def process_record(record_id: int) -> str:
 def _handle(record: InboundRecord) -> None:
     account = record.account
     adapter = registry.adapter_for(account.kind)
-    if record.kind == HookKind.MESSAGE:
+    if adapter.family == "phone":  # issue 3, the hotline: every record is call events (service_hub.inbound.voice)
+        voice.handle_record(record)
+    elif record.kind == HookKind.MESSAGE:
         for inbound in adapter.parse_inbound(
             record.body, account=account.slug, raw_ref=f"inbound:{record.id}", received_at=record.received_at
         ):
+            if adapter.family == "email":  # issue 3, email: threading by Message-ID and [#number]; bounces, auto-replies
+                placed = email_intake.deliver(inbound, account, record)
+                if placed is not None:
+                    record.ticket_id, record.message_id = placed[0].id, placed[1].id
+                continue
             ticket, message = contacts.deliver(inbound, account, record)
             record.ticket_id, record.message_id = ticket.id, message.id
+        if getattr(adapter, "statuses_ride_with_messages", False):  # issue 3, social: Meta mixes statuses into message hooks
+            social_status.apply_riding_statuses(adapter, account, record.body)
     elif record.kind == HookKind.STATUS:
         for update in adapter.parse_status(record.body):
             if not outbound.apply_status(account, update):

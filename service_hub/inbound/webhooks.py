@@ -29,10 +29,33 @@ hooks = Blueprint("channel_hooks", __name__, url_prefix="/hooks")
 PUBLIC_HOOK_ENDPOINTS = frozenset({"channel_hooks.message", "channel_hooks.status"})
 
 
-@hooks.post("/<family>/<provider>/<slug>")
+# GET: issue 3, social: the subscription handshakes (WeChat's echostr, Meta's hub.challenge) on the
+# same URL and endpoint as the messages. It reads and echoes, and changes nothing.
+@hooks.route("/<family>/<provider>/<slug>", methods=["GET", "POST"])
 @csrf.exempt
 def message(family: str, provider: str, slug: str) -> Response:
+    if request.method == "GET":
+        return _handshake(f"{family}.{provider}", slug)
     return _receive(f"{family}.{provider}", slug, HookKind.MESSAGE)
+
+
+def _handshake(kind: str, slug: str) -> Response:
+    """Issue 3, social: answer a provider's URL verification if the account's adapter has one."""
+    account = db.session.scalars(select(ChannelAccount).where(ChannelAccount.slug == slug[:64])).first()
+    if account is None or account.kind != kind or not account.is_active:
+        return problem_response(404, "not-found", "Not found", "No active channel account answers at this address.")
+    handshake = getattr(registry.adapter_for(account.kind), "handshake", None)
+    if handshake is None:
+        return problem_response(405, "method-not-allowed", "Method not allowed", "This channel has no verification handshake.")
+    query = {key: value for key, value in request.args.items()}
+    try:
+        body = handshake(query, credential_vault.decrypt(account.credentials_encrypted), account.settings or {})
+    except (SignatureError, ReplayError) as exc:
+        log.warning("verification handshake for channel account %s refused: %s", account.id, exc)
+        return problem_response(403, "signature-invalid", "Verification failed", str(exc))
+    except PayloadError as exc:
+        return problem_response(400, "malformed-payload", "Malformed request", str(exc))
+    return Response(body, status=200, content_type="text/plain")
 
 
 @hooks.post("/<family>/<provider>/<slug>/status")
@@ -61,7 +84,15 @@ def _receive(kind: str, slug: str, hook: HookKind) -> Response:
         content_type=request.content_type or "",
     )
     try:
-        adapter.verify(webhook, credential_vault.decrypt(account.credentials_encrypted), account.settings or {})
+        credentials = credential_vault.decrypt(account.credentials_encrypted)
+        adapter.verify(webhook, credentials, account.settings or {})
+        # issue 3, social: WeChat's safe mode is opened here (the decrypted XML is stored), and
+        # Meta's one callback URL carries messages and statuses (the adapter says which this is).
+        if (open_envelope := getattr(adapter, "open_envelope", None)) is not None:
+            webhook = open_envelope(webhook, credentials, account.settings or {})
+            body = webhook.body
+        if (hook_kind := getattr(adapter, "hook_kind", None)) is not None:
+            hook = hook_kind(hook, webhook)
         event_id = adapter.provider_event_id(hook, webhook)
     except (SignatureError, ReplayError) as exc:
         log.warning("webhook for channel account %s refused: %s", account.id, exc)

@@ -1,0 +1,1 @@
+"""The email family: parsing, loop and noise detection, composing replies; SMTP and IMAP adapters."""

@@ -1,0 +1,1 @@
+"""Social messaging channels: WeChat Official Accounts, WhatsApp Cloud API and Messenger (Meta)."""
