@@ -63,7 +63,7 @@ def _settings() -> Any:
 def _names(agent_ids: set[int]) -> dict[int, str]:
     if not agent_ids:
         return {}
-    return dict(db.session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(agent_ids))).tuples().all())
+    return dict(db.session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(agent_ids))).all())
 
 
 def presence_message(ticket_id: int, state: TicketPresence) -> dict[str, Any]:

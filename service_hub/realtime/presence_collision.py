@@ -46,7 +46,7 @@ def reply_collision(ticket_id: int, agent_id: int, seen_message_id: int | None) 
     typists = [a for a in current_store().state(ticket_id, time.time()).typing if a != agent_id]
     if not newer and not typists:
         return None
-    names = dict(db.session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(typists))).tuples().all()) if typists else {}
+    names = dict(db.session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(typists))).all()) if typists else {}
     return {
         "newer_replies": [
             {"message_id": r.id, "agent_id": r.author_agent_id, "name": r.name, "created_at": r.created_at.isoformat()} for r in newer

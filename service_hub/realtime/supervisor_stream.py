@@ -83,7 +83,7 @@ def snapshots(centre_ids: Collection[int] | None = None) -> dict[int, dict[str, 
     departments = sorted(d for d, c in centre_of.items() if c in wanted)
     if not departments:
         return {}
-    names = dict(db.session.execute(select(Department.id, Department.name).where(Department.id.in_(departments))).tuples().all())
+    names = dict(db.session.execute(select(Department.id, Department.name).where(Department.id.in_(departments))).all())
 
     waiting = {
         row.department_id: row
