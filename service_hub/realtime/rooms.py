@@ -22,30 +22,42 @@ to resume from next time, and no events (it loads its data from the API).
 Catch-up reads outbox_event_rooms (one row per event and room, indexed by room and seq): the
 database finds the events of the client's rooms; nothing is filtered in Python.
 
-Access is re-checked after the join as well (RELIABILITY.md, Access): every
-settings.realtime_revalidate_seconds each web process re-checks every room of each of its own
-sockets with check_room. A socket leaves the rooms it may no longer join (removed from the
-department, invitation revoked, token scope) and is told with
+Access is re-checked after the join as well (RELIABILITY.md, Access): each web process re-checks
+every room of each of its own sockets at least once every settings.realtime_revalidate_seconds.
+A socket leaves the rooms it may no longer join (removed from the department, invitation revoked,
+ticket moved, token scope) and is told with
   room_revoked {room, code, detail}
-and the sockets of a deactivated or deleted agent are disconnected. Until that pass runs, a socket
-can still receive a revoked room's events: the delay is at most that interval.
+and the sockets of a deactivated or deleted agent are disconnected. Until its socket's turn comes,
+a socket can still receive a revoked room's events: the delay is at most that interval (plus a tick).
+
+The re-check runs in the web process's one gevent thread, next to every emit, so it is spread out:
+every second (a tick) it re-checks the next ceil(sockets / period) sockets, round-robin, yielding
+between agents. Per tick it reads the slice's agents with their memberships and the department tree
+(the inputs of compute_scope); an agent whose inputs are those of its last re-check keeps the scope
+computed then, so a tick usually computes no scope at all. Department, supervisors and agent rooms
+are then checked in memory; the slice's ticket rooms, whose visibility also depends on the ticket
+(moved, invitation revoked), with one statement per tick.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
-from dataclasses import dataclass
+import time
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app, request
 from flask_socketio import join_room, leave_room
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
+from sqlalchemy.orm import selectinload
 
 from service_hub.auth.scope import DepartmentScope, compute_scope
 from service_hub.core.extensions import db, socketio
 from service_hub.core.outbox import OutboxEvent, OutboxEventRoom
-from service_hub.org.models import Agent, Role
+from service_hub.org.models import Agent, Department, DepartmentMembership, Role
 from service_hub.tickets.access import visible_tickets_clause
 from service_hub.tickets.models import Ticket
 
@@ -76,6 +88,7 @@ _principals: dict[str, tuple[int, frozenset[str]]] = {}
 def remember_principal(agent_id: int, scopes: frozenset[str]) -> None:
     """Called on connect."""
     _principals[request.sid] = (agent_id, frozenset(scopes))  # type: ignore[attr-defined]
+    _pending.append(request.sid)  # type: ignore[attr-defined]
     if not current_app.testing:
         ensure_revalidator(current_app._get_current_object())  # type: ignore[attr-defined]
 
@@ -115,10 +128,14 @@ def check_room(agent: Agent, scopes: frozenset[str], room: Any, scope: Departmen
     scope = scope or compute_scope(agent)
     if kind == "ticket":
         visible = db.session.scalar(select(Ticket.id).where(Ticket.id == room_id, visible_tickets_clause(scope)))
-        return None if visible is not None else Refusal("not_visible", f"ticket {room_id} is not visible to you")
+        return None if visible is not None else _ticket_not_visible(room_id)
     if scope.all_departments or room_id in scope.visible_department_ids:
         return None
     return Refusal("not_visible", f"department {room_id} is not visible to you")
+
+
+def _ticket_not_visible(ticket_id: int) -> Refusal:
+    return Refusal("not_visible", f"ticket {ticket_id} is not visible to you")
 
 
 def event_message(event: OutboxEvent) -> dict[str, Any]:
@@ -149,55 +166,196 @@ def catch_up(last_seq: int, rooms: set[str]) -> tuple[list[dict[str, Any]], bool
     return found, head > upper
 
 
-def revalidate_sockets() -> tuple[int, int]:
-    """Re-check the rooms of this process's sockets (module docstring); returns (rooms left, sockets dropped)."""
+# --- the access re-check (module docstring), amortised over the period ---------------------------
+
+# Sockets still to re-check in this round, oldest first; refilled from _principals when it runs dry.
+# A socket that connects mid-round is queued too, so it waits at most one period like the others.
+_pending: deque[str] = deque()
+# Per agent: the inputs of its scope at its last re-check, and that scope. An agent whose inputs
+# are unchanged keeps its scope; compute_scope (a tree load per agent) runs only on a change.
+_checked: dict[int, tuple[tuple[Any, ...], DepartmentScope]] = {}
+# The department tree's shape as scopes read it (id, parent, kind), and a number bumped when it changes.
+_tree: tuple[tuple[Any, ...], int] = ((), 0)
+_RECHECK_CHUNK = 100  # agents per ticket-visibility statement (SQLite allows 500 compound selects)
+
+
+@dataclass
+class RecheckStats:
+    sids: list[str] = field(default_factory=list)  # the sockets re-checked
+    agents: int = 0
+    scopes_computed: int = 0
+    rooms_left: int = 0
+    dropped: int = 0
+
+
+def _tree_generation() -> int:
+    """The tree generation; one query over the departments."""
+    global _tree
+    rows = tuple(
+        sorted((r.id, r.parent_id, str(r.kind)) for r in db.session.execute(select(Department.id, Department.parent_id, Department.kind)))
+    )
+    if rows != _tree[0]:
+        _tree = (rows, _tree[1] + 1)
+    return _tree[1]
+
+
+def _next_slice(count: int) -> list[str]:
+    """Up to `count` connected sockets, round-robin; a new round starts at most once per tick."""
+    chosen: list[str] = []
+    refilled = False
+    while len(chosen) < count:
+        if not _pending:
+            if refilled or not _principals:
+                break
+            _pending.extend(_principals)
+            refilled = True
+            connected = {agent_id for agent_id, _ in _principals.values()}
+            for agent_id in _checked.keys() - connected:
+                del _checked[agent_id]
+        sid = _pending.popleft()
+        if sid in _principals and sid not in chosen:
+            chosen.append(sid)
+    return chosen
+
+
+def recheck_slice(count: int) -> RecheckStats:
+    """Re-check the rooms of the next `count` sockets; what one tick of the re-check does."""
     server = socketio.server
-    known = list(_principals.items())
-    agents = {a.id: a for a in db.session.scalars(select(Agent).where(Agent.id.in_({agent_id for _, (agent_id, _) in known})))}
-    scopes_of: dict[int, DepartmentScope] = {}
-    verdicts: dict[tuple[int, frozenset[str], str], Refusal | None] = {}
-    left = dropped = 0
-    for sid, (agent_id, token_scopes) in known:
+    stats = RecheckStats()
+    by_agent: dict[int, list[str]] = {}
+    for sid in _next_slice(count):
+        by_agent.setdefault(_principals[sid][0], []).append(sid)
+    if not by_agent:
+        return stats
+    stats.agents = len(by_agent)
+    generation = _tree_generation()
+    # Fresh rows, memberships with them (not their departments): the session may hold older copies.
+    query = (
+        select(Agent)
+        .where(Agent.id.in_(by_agent))
+        .options(selectinload(Agent.memberships).lazyload(DepartmentMembership.department))
+        .execution_options(populate_existing=True)
+    )
+    agents = {agent.id: agent for agent in db.session.scalars(query)}
+    rooms_of = _rooms_of(server, {sid for sids in by_agent.values() for sid in sids})
+    refusals: list[tuple[str, str, Refusal]] = []
+    ticket_rooms: dict[int, tuple[DepartmentScope, list[tuple[str, str, int]]]] = {}  # agent -> (scope, [(sid, room, ticket)])
+    for agent_id, sids in by_agent.items():
         agent = agents.get(agent_id)
         if agent is None or not agent.is_active:
-            log.info("realtime: disconnecting socket %s of inactive agent %s", sid, agent_id)
-            server.disconnect(sid, namespace="/")
-            dropped += 1
+            # Every socket of the agent in this process, not only this slice's.
+            for sid in [s for s, (a, _) in list(_principals.items()) if a == agent_id]:
+                log.info("realtime: disconnecting socket %s of inactive agent %s", sid, agent_id)
+                server.disconnect(sid, namespace="/")
+                stats.dropped += 1
+            _checked.pop(agent_id, None)
             continue
-        for room in server.rooms(sid, namespace="/"):
-            if room == sid:
-                continue  # every socket's own room
-            key = (agent_id, token_scopes, room)
-            if key not in verdicts:
-                if agent_id not in scopes_of:
-                    scopes_of[agent_id] = compute_scope(agent)
-                    # Let emits through between agents: a pass over thousands of sockets must not
-                    # hold the (single-threaded) gevent worker for its whole length.
-                    socketio.sleep(0)
-                verdicts[key] = check_room(agent, token_scopes, room, scopes_of[agent_id])
-            refusal = verdicts[key]
-            if refusal is not None:
-                server.leave_room(sid, room, namespace="/")
-                server.emit("room_revoked", {"room": room, "code": refusal.code, "detail": refusal.detail}, to=sid, namespace="/")
-                left += 1
-    return left, dropped
+        version = (agent.role, frozenset(agent.department_ids), generation)
+        known = _checked.get(agent_id)
+        if known is not None and known[0] == version:
+            scope = known[1]
+        else:
+            scope = compute_scope(agent)
+            _checked[agent_id] = (version, scope)
+            stats.scopes_computed += 1
+        for sid in sids:
+            if sid not in _principals:
+                continue  # gone while this tick yielded
+            token_scopes = _principals[sid][1]
+            stats.sids.append(sid)
+            for room in rooms_of.get(sid, ()):
+                kind, _, raw_id = room.partition(":")
+                if kind == "ticket" and raw_id.isdigit() and "tickets:read" in token_scopes:
+                    ticket_rooms.setdefault(agent_id, (scope, []))[1].append((sid, room, int(raw_id)))
+                    continue
+                refusal = check_room(agent, token_scopes, room, scope)  # in memory: scope, role, token scopes
+                if refusal is not None:
+                    refusals.append((sid, room, refusal))
+        # Let emits through between agents: a tick must not hold the (single-threaded) gevent worker.
+        socketio.sleep(0)
+    if stats.scopes_computed and _tree_generation() != generation:
+        # compute_scope read the tree itself, maybe a newer one than `generation`: forget those scopes.
+        for agent_id in list(_checked):
+            if _checked[agent_id][0][2] == generation:
+                del _checked[agent_id]
+    refusals += _invisible_ticket_rooms(ticket_rooms)
+    for sid, room, refusal in refusals:
+        server.leave_room(sid, room, namespace="/")
+        server.emit("room_revoked", {"room": room, "code": refusal.code, "detail": refusal.detail}, to=sid, namespace="/")
+        stats.rooms_left += 1
+    return stats
+
+
+def _rooms_of(server: Any, sids: set[str]) -> dict[str, list[str]]:
+    """The rooms of these sockets, their own room aside, in one walk over the namespace's rooms.
+
+    server.rooms(sid) walks every room of the namespace for one socket, and each socket has a room
+    of its own: asked socket by socket, a pass over n sockets costs n^2 (about 3 ms a socket at 2,000).
+    """
+    found: dict[str, list[str]] = {}
+    for room, members in server.manager.rooms.get("/", {}).items():
+        if room is None or room in sids:
+            continue  # the namespace's everyone-room and the sockets' own rooms
+        inside = [sid for sid in sids if sid in members] if len(sids) < len(members) else [sid for sid in members if sid in sids]
+        for sid in inside:
+            found.setdefault(sid, []).append(room)
+    return found
+
+
+def _invisible_ticket_rooms(
+    ticket_rooms: dict[int, tuple[DepartmentScope, list[tuple[str, str, int]]]],
+) -> list[tuple[str, str, Refusal]]:
+    """The joined ticket rooms whose ticket the agent may no longer see: one statement per chunk of agents."""
+    refusals = []
+    agent_ids = list(ticket_rooms)
+    for start in range(0, len(agent_ids), _RECHECK_CHUNK):
+        chunk = agent_ids[start : start + _RECHECK_CHUNK]
+        parts = [
+            select(literal(agent_id).label("agent_id"), Ticket.id.label("ticket_id")).where(
+                Ticket.id.in_({ticket for _, _, ticket in ticket_rooms[agent_id][1]}), visible_tickets_clause(ticket_rooms[agent_id][0])
+            )
+            for agent_id in chunk
+        ]
+        visible = {(row.agent_id, row.ticket_id) for row in db.session.execute(union_all(*parts) if len(parts) > 1 else parts[0])}
+        for agent_id in chunk:
+            for sid, room, ticket in ticket_rooms[agent_id][1]:
+                if (agent_id, ticket) not in visible:
+                    refusals.append((sid, room, _ticket_not_visible(ticket)))
+    return refusals
+
+
+def revalidate_sockets() -> tuple[int, int]:
+    """Re-check every socket of this process at once; returns (rooms left, sockets dropped)."""
+    stats = recheck_slice(len(_principals))
+    return stats.rooms_left, stats.dropped
 
 
 _revalidator_lock = threading.Lock()
+_TICK_SECONDS = 1.0
+
+
+def slice_size(sockets: int, period: float, tick: float = _TICK_SECONDS) -> int:
+    """Sockets per tick so that all of them are re-checked once per period."""
+    return math.ceil(sockets * min(tick, period) / period)
 
 
 def _run_revalidator(app: Flask) -> None:
-    interval = float(app.config["SERVICE_HUB"].realtime_revalidate_seconds)
+    """Every tick, re-check ceil(sockets * tick / period) sockets: each is re-checked once per period."""
+    period = float(app.config["SERVICE_HUB"].realtime_revalidate_seconds)
+    tick = min(_TICK_SECONDS, period)
+    due = time.monotonic()
     while True:
-        socketio.sleep(interval)
+        # On a schedule, not "sleep after the work": a slow tick must not stretch the period.
+        due = max(due + tick, time.monotonic())
+        socketio.sleep(due - time.monotonic())
         try:
             with app.app_context():
                 try:
-                    left, dropped = revalidate_sockets()
+                    stats = recheck_slice(slice_size(len(_principals), period, tick))
                 finally:
                     db.session.remove()
-            if left or dropped:
-                log.info("realtime: access re-checked; %s rooms left, %s sockets disconnected", left, dropped)
+            if stats.rooms_left or stats.dropped:
+                log.info("realtime: access re-checked; %s rooms left, %s sockets disconnected", stats.rooms_left, stats.dropped)
         except Exception:
             log.exception("realtime: re-checking room access failed; retrying")
 

@@ -106,3 +106,77 @@ def test_a_deactivated_agent_is_disconnected(served: Served, clients: list[Clien
     assert ada.call("join", {"room": f"department:{ids['dept_a']}"}) == {"ok": True}
     _commit(served, "UPDATE agents SET is_active = false WHERE id = :agent", agent=ids["ada"])
     assert wait_until(lambda: not ada.client.connected, timeout=5), "the socket of a deactivated agent stayed open"
+
+
+# --- the amortised re-check, in process: which sockets a tick touches and what it computes -------
+
+
+def test_a_tick_rechecks_its_slice_and_an_unchanged_agent_costs_no_scope(app, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from collections import deque
+
+    from service_hub.auth.operations import create_token
+    from service_hub.core.extensions import db, socketio
+    from service_hub.org.models import DepartmentMembership
+    from service_hub.realtime import rooms
+    from tests.factories import AgentFactory
+
+    # This test's sockets only, a fresh round and no remembered scopes.
+    monkeypatch.setattr(rooms, "_principals", {})
+    monkeypatch.setattr(rooms, "_pending", deque())
+    monkeypatch.setattr(rooms, "_checked", {})
+    computed: list[int] = []
+    real_compute_scope = rooms.compute_scope
+
+    def counting_compute_scope(agent):  # type: ignore[no-untyped-def]
+        computed.append(agent.id)
+        return real_compute_scope(agent)
+
+    monkeypatch.setattr(rooms, "compute_scope", counting_compute_scope)
+
+    agents = [AgentFactory(departments=[world.dept_a]) for _ in range(10)]
+    dept_a, ticket_a = f"department:{world.dept_a.id}", f"ticket:{world.ticket_a.id}"
+    clients = []
+    for n, agent in enumerate(agents):
+        _, secret = create_token(agent, "rt", ["tickets:read"], None)
+        client = socketio.test_client(app, auth={"token": secret})
+        wanted = [dept_a, ticket_a] if n % 2 else [dept_a]
+        assert client.emit("resume", {"last_seq": None, "rooms": wanted}, callback=True)["joined"] == wanted
+        client.get_received()
+        clients.append(client)
+    sid_of = {agent_id: sid for sid, (agent_id, _) in rooms._principals.items()}
+    sids_in_order = [sid_of[agent.id] for agent in agents]
+    assert rooms.slice_size(10, period=5.0) == 2
+
+    def tick() -> rooms.RecheckStats:
+        computed.clear()
+        with app.app_context():
+            return rooms.recheck_slice(rooms.slice_size(len(rooms._principals), period=5.0))
+
+    # The first round: two sockets per tick, in connect order; each agent's scope computed once.
+    first_round = [tick() for _ in range(5)]
+    assert [stats.sids for stats in first_round] == [sids_in_order[i : i + 2] for i in range(0, 10, 2)]
+    assert all(stats.scopes_computed == 2 and stats.rooms_left == 0 for stats in first_round)
+
+    # The next round: nothing changed, so no scope at all, and the rooms stay.
+    stats = tick()
+    assert stats.sids == sids_in_order[:2] and stats.scopes_computed == 0 and computed == []
+
+    # A changed agent (removed from the department) is recomputed and leaves the room; the other is not.
+    db.session.delete(db.session.get(DepartmentMembership, (agents[2].id, world.dept_a.id)))
+    db.session.commit()
+    stats = tick()
+    assert stats.sids == sids_in_order[2:4] and computed == [agents[2].id] and stats.rooms_left == 1
+    assert [m["args"][0]["room"] for m in clients[2].get_received() if m["name"] == "room_revoked"] == [dept_a]
+    assert clients[3].get_received() == []
+
+    # Ticket rooms are re-checked against the ticket every time: moved away, it is left, with no scope computed.
+    world.ticket_a.department = world.dept_b
+    db.session.commit()
+    stats = tick()
+    assert stats.sids == sids_in_order[4:6] and computed == [] and stats.rooms_left == 1
+    assert clients[4].get_received() == []
+    assert [m["args"][0] for m in clients[5].get_received() if m["name"] == "room_revoked"] == [
+        {"room": ticket_a, "code": "not_visible", "detail": f"ticket {world.ticket_a.id} is not visible to you"}
+    ]
+    for client in clients:
+        client.disconnect()
