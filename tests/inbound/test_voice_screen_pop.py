@@ -7,21 +7,13 @@ processed (eagerly, embedded mode) and its outbox event emitted by the served pr
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from channels.voice.cti import sign
-from tests.realtime.served_app import ROOT, STARTUP_SECONDS, Client, Served, _free_port
+from tests.realtime.served_app import Client, Served, serve
 
 SECRET = "screen-pop-secret-0123456789"
 CALLER = "+8613900139000"
@@ -72,63 +64,6 @@ def seed_main() -> None:
         )
 
 
-@contextmanager
-def serve(instance: Path) -> Iterator[Served]:
-    import sqlalchemy as sa
-
-    database_url = f"sqlite:///{instance / 'voice.sqlite3'}"
-    env = {
-        **os.environ,
-        "SERVICE_HUB_ENV": "embedded",
-        "SERVICE_HUB_INSTANCE": str(instance),
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "v" * 40,
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("REDIS_URL", None)
-    seed = subprocess.run(
-        [sys.executable, "-c", "from tests.inbound.test_voice_screen_pop import seed_main; seed_main()"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=STARTUP_SECONDS,
-    )
-    assert seed.returncode == 0, seed.stderr[-3000:]
-    ids = json.loads(seed.stdout.strip().splitlines()[-1])
-    port = _free_port()
-    log = instance / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "service_hub.wsgi", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    engine = sa.create_engine(database_url)
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the server did not start:\n{log.read_text()}", pytrace=False)
-                time.sleep(0.1)
-        yield Served(url, engine, ids)
-    finally:
-        engine.dispose()
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def _cti(served: Served, event: dict[str, Any]) -> int:
     body = json.dumps(event).encode()
     ts = str(int(time.time()))
@@ -143,7 +78,7 @@ def _cti(served: Served, event: dict[str, Any]) -> int:
 
 
 def test_the_ringing_agent_gets_the_customer_card_within_a_second_and_no_one_else(tmp_path):
-    with serve(tmp_path) as served:
+    with serve(tmp_path, {}, seed_module=__name__) as served:
         ada = Client(served, served.ids["ada_token"], watch=("event",))
         bo = Client(served, served.ids["bo_token"], watch=("event",))
         try:

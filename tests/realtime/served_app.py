@@ -105,7 +105,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(instance: Path, extra_env: dict[str, str]) -> Iterator[Served]:
+def serve(instance: Path, extra_env: dict[str, str], seed_module: str = "tests.realtime.served_app") -> Iterator[Served]:
+    """Seed with `seed_module`'s seed_main() (it prints the ids as JSON), then serve until the block ends."""
     database_url = f"sqlite:///{instance / 'rt.sqlite3'}"
     env = {
         **os.environ,
@@ -118,7 +119,7 @@ def serve(instance: Path, extra_env: dict[str, str]) -> Iterator[Served]:
     }
     env.pop("REDIS_URL", None)
     seed = subprocess.run(
-        [sys.executable, "-c", "from tests.realtime.served_app import seed_main; seed_main()"],
+        [sys.executable, "-c", f"from {seed_module} import seed_main; seed_main()"],
         cwd=ROOT,
         env=env,
         capture_output=True,
