@@ -11,19 +11,17 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from channels import registry
-from channels.base import HookKind, PayloadError, ReplayError, SignatureError, TooLarge, WebhookRequest
+from channels.base import HookKind, PayloadError, ReplayError, SignatureError, TooLarge
 from channels.sms.twilio_sms import parse_form
 from channels.voice import twilio_voice
 from service_hub.core.errors import problem_response
 from service_hub.core.extensions import csrf, db
 from service_hub.inbound import credential_vault, voice
 from service_hub.inbound.intake import store_raw
-from service_hub.inbound.models import ChannelAccount
-from service_hub.inbound.webhooks import _enqueue, _signed_url, _too_large
+from service_hub.inbound.webhooks import _enqueue, read_request
 
 log = logging.getLogger(__name__)
 
@@ -34,23 +32,12 @@ PUBLIC_VOICE_ENDPOINTS = frozenset({"voice_hooks.call"})
 @voice_hooks.post("/<slug>/voice")
 @csrf.exempt
 def call(slug: str) -> Response:
-    limit = current_app.config["SERVICE_HUB"].channels.webhook_max_bytes
-    if request.content_length is not None and request.content_length > limit:
-        return _too_large(limit)
-    body = request.stream.read(limit + 1)
-    if len(body) > limit:
-        return _too_large(limit)
-    account = db.session.scalars(select(ChannelAccount).where(ChannelAccount.slug == slug[:64])).first()
-    if account is None or account.kind != twilio_voice.TwilioVoice.kind or not account.is_active:
-        return problem_response(404, "not-found", "Not found", "No active channel account answers at this address.")
+    read = read_request(twilio_voice.TwilioVoice.kind, slug)
+    if isinstance(read, Response):
+        return read
+    account, webhook = read
+    body = webhook.body
     adapter = registry.adapter_for(account.kind)
-    webhook = WebhookRequest(
-        url=_signed_url(account),
-        method=request.method,
-        headers=dict(request.headers.items()),
-        body=body,
-        content_type=request.content_type or "",
-    )
     try:
         adapter.verify(webhook, credential_vault.decrypt(account.credentials_encrypted), account.settings or {})
         event_id = adapter.provider_event_id(HookKind.CALL_EVENT, webhook)

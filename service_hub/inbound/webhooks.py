@@ -64,18 +64,18 @@ def status(family: str, provider: str, slug: str) -> Response:
     return _receive(f"{family}.{provider}", slug, HookKind.STATUS)
 
 
-def _receive(kind: str, slug: str, hook: HookKind) -> Response:
+def read_request(kind: str, slug: str) -> tuple[ChannelAccount, WebhookRequest] | Response:
+    """The first checks of every webhook, cheapest refusal first: the body's size (413), then an
+    active account of this kind at this address (404). The signature is the caller's next step."""
     limit = current_app.config["SERVICE_HUB"].channels.webhook_max_bytes
     if request.content_length is not None and request.content_length > limit:
         return _too_large(limit)
     body = request.stream.read(limit + 1)
     if len(body) > limit:
         return _too_large(limit)
-
     account = db.session.scalars(select(ChannelAccount).where(ChannelAccount.slug == slug[:64])).first()
     if account is None or account.kind != kind or not account.is_active:
         return problem_response(404, "not-found", "Not found", "No active channel account answers at this address.")
-    adapter = registry.adapter_for(account.kind)
     webhook = WebhookRequest(
         url=_signed_url(account),
         method=request.method,
@@ -83,6 +83,16 @@ def _receive(kind: str, slug: str, hook: HookKind) -> Response:
         body=body,
         content_type=request.content_type or "",
     )
+    return account, webhook
+
+
+def _receive(kind: str, slug: str, hook: HookKind) -> Response:
+    read = read_request(kind, slug)
+    if isinstance(read, Response):
+        return read
+    account, webhook = read
+    body = webhook.body
+    adapter = registry.adapter_for(account.kind)
     try:
         credentials = credential_vault.decrypt(account.credentials_encrypted)
         adapter.verify(webhook, credentials, account.settings or {})
