@@ -280,12 +280,18 @@ class RedisPresenceStore:
         return gone
 
 
+REDIS_POOL_SIZE = 32
+
+
 def store_for(redis_url: str | None) -> PresenceStore:
     if not redis_url:
         return MemoryPresenceStore()
     import redis
 
-    return RedisPresenceStore(redis.Redis.from_url(redis_url))
+    # A bounded pool that waits: 2,000 sockets closing at once are 2,000 greenlets calling Redis,
+    # and an unbounded pool opened a connection for each ("Too many connections" in the benchmark).
+    pool = redis.BlockingConnectionPool.from_url(redis_url, max_connections=REDIS_POOL_SIZE, timeout=10)
+    return RedisPresenceStore(redis.Redis(connection_pool=pool))
 
 
 def current_store() -> PresenceStore:
