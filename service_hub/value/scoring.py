@@ -177,7 +177,6 @@ breaches AS (
 ),
 raw AS (
     SELECT c.id AS customer_id,
-           c.tier AS old_tier,
            p.first_on, p.last_on,
            CASE WHEN p.last_on IS NULL THEN NULL ELSE {recency} END AS recency_days,
            CASE WHEN p.first_on IS NULL THEN 0 ELSE {tenure} END AS tenure_days,
@@ -209,7 +208,7 @@ flagged AS (
            CASE WHEN breaches_recent > :breach_cap THEN :breach_cap ELSE breaches_recent END AS breaches_counted
     FROM raw
 )
-SELECT customer_id, old_tier, first_on, last_on, recency_days, tenure_days, gap_days, lifetime_purchases, frequency, monetary,
+SELECT customer_id, first_on, last_on, recency_days, tenure_days, gap_days, lifetime_purchases, frequency, monetary,
        spend_recent, spend_prior, purchases_recent, purchases_prior, avg_arpu, complaints_recent, breaches_recent,
        monetary * :clv_simple_factor AS clv_simple,
        avg_arpu * :clv_contract_factor AS clv_contract,
