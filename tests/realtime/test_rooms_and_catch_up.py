@@ -9,25 +9,18 @@ served process's publisher (started by `flask serve`) emits them.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 import socketio
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parents[2]
-STARTUP_SECONDS = 60
+from tests.realtime.served_app import serve
+
 WAIT = 10.0
 
 
@@ -83,68 +76,12 @@ class Served:
         return seqs
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Served]:
     if request.config.getoption("--db") != "sqlite":
         pytest.skip("runs its own SQLite instance, in the SQLite pass only")
-    instance = tmp_path_factory.mktemp("rt-instance")
-    database_url = f"sqlite:///{instance / 'rt.sqlite3'}"
-    env = {
-        **os.environ,
-        "SERVICE_HUB_ENV": "embedded",
-        "SERVICE_HUB_INSTANCE": str(instance),
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "r" * 40,
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("REDIS_URL", None)
-    seed = subprocess.run(
-        [sys.executable, "-c", "from tests.realtime.test_rooms_and_catch_up import seed_main; seed_main()"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=STARTUP_SECONDS,
-    )
-    assert seed.returncode == 0, seed.stderr[-3000:]
-    ids = json.loads(seed.stdout.strip().splitlines()[-1])
-    port = _free_port()
-    log = instance / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "service_hub.wsgi", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    engine = sa.create_engine(database_url)
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the server did not start:\n{log.read_text()}", pytrace=False)
-                time.sleep(0.1)
-        yield Served(url, engine, ids)
-    finally:
-        engine.dispose()
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serve(tmp_path_factory.mktemp("rt-instance"), {}, seed_module=__name__) as running:
+        yield Served(running.url, running.engine, running.ids)
 
 
 class Listener:
