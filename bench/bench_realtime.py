@@ -33,7 +33,16 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import BENCH_SECRET_KEY, DEFAULT_REDIS_URL, DEFAULT_SERVER_URL, REPO_ROOT, RESULTS_DIR, machine, provenance
+from bench.common import (
+    BENCH_SECRET_KEY,
+    DEFAULT_REDIS_URL,
+    DEFAULT_SERVER_URL,
+    REPO_ROOT,
+    RESULTS_DIR,
+    create_database,
+    machine,
+    provenance,
+)
 
 DATABASE = "servicehub_bench_rt"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -149,14 +158,6 @@ def client_main() -> None:
 # --- set-up ---------------------------------------------------------------------------------------
 
 
-def create_database(server_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
-
-
 def seed(app: Any, clients: int, members: int) -> dict[str, Any]:
     """Departments D and E, one agent and token per client, a ticket in D; returns ids and tokens."""
     import secrets
@@ -251,7 +252,7 @@ def main() -> None:
     env["SERVICE_HUB_INSTANCE"] = str(work)
 
     t0 = time.monotonic()
-    create_database(args.server_url)
+    create_database(args.server_url, DATABASE)
     from config.settings import Settings
     from service_hub import create_app
 

@@ -22,15 +22,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from sqlalchemy import func, select, text
 
-from bench.common import DEFAULT_SERVER_URL, libpq_url, make_app, write_result
+from bench.common import DEFAULT_SERVER_URL, create_database, libpq_url, make_app, write_result
 
 WINDOW = timedelta(minutes=15)
-
-
-def create_database(server_url: str, name: str) -> None:
-    with psycopg.connect(libpq_url(server_url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def generate(server_url: str, name: str, tickets: int, now: datetime) -> dict[str, float]:

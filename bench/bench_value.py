@@ -21,19 +21,13 @@ from datetime import date
 
 import psycopg
 
-from bench.common import DEFAULT_SERVER_URL, libpq_url, make_app, write_result
+from bench.common import DEFAULT_SERVER_URL, create_database, libpq_url, make_app, write_result
 
 AS_OF = date(2026, 11, 24)
 
 
 def rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-def create_database(server_url: str, name: str) -> None:
-    with psycopg.connect(libpq_url(server_url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def generate(server_url: str, name: str, customers: int, transactions: int) -> dict[str, float]:

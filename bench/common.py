@@ -36,6 +36,15 @@ def libpq_url(server_url: str, database: str) -> str:
     return f"{server_url.rstrip('/')}/{database}"
 
 
+def create_database(server_url: str, database: str) -> None:
+    """Drop (if it exists) and create an empty database for one benchmark."""
+    import psycopg
+
+    with psycopg.connect(libpq_url(server_url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{database}"')
+
+
 def sqlalchemy_url(server_url: str, database: str) -> str:
     """The app's DATABASE_URL: psycopg 3 driver, as config.settings normalises it."""
     url = libpq_url(server_url, database)

@@ -32,6 +32,7 @@ from bench.common import (
     BENCH_PASSWORD,
     DEFAULT_DATABASE,
     DEFAULT_SERVER_URL,
+    create_database,
     libpq_url,
     machine,
     make_app,
@@ -133,12 +134,6 @@ class PhaseTimer:
         yield
         self.phases[name] = round(time.perf_counter() - started, 2)
         print(f"[generate] {name}: {self.phases[name]:.1f} s", flush=True)
-
-
-def create_database(server_url: str, database: str) -> None:
-    with psycopg.connect(libpq_url(server_url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{database}"')
 
 
 def run_migrations(server_url: str, database: str) -> None:
