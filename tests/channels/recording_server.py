@@ -30,20 +30,21 @@ class RecordingServer:
     answers: deque[tuple[int, dict[str, object]]] = field(default_factory=deque)
     url: str = ""
 
-    def answer(self) -> tuple[int, dict[str, object]]:
+    def answer(self, path: str, body: bytes) -> tuple[int, dict[str, object]]:
+        """The queued answers first; subclasses answer by path (tests/channels/social/provider_api.py)."""
         if self.answers:
             return self.answers.popleft()
         return 201, {"sid": "SM" + uuid.uuid4().hex, "status": "queued"}
 
 
-def start() -> tuple[RecordingServer, ThreadingHTTPServer]:
-    state = RecordingServer()
+def start(state: RecordingServer | None = None) -> tuple[RecordingServer, ThreadingHTTPServer]:
+    state = state or RecordingServer()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             state.requests.append(Recorded("POST", self.path, dict(self.headers.items()), body))
-            status, payload = state.answer()
+            status, payload = state.answer(self.path, body)
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

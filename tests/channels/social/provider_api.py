@@ -1,25 +1,19 @@
-"""A local server standing in for WeChat's and Meta's APIs: records every request, answers by path."""
+"""A local server standing in for WeChat's and Meta's APIs: the recording server, answering by path."""
 
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from collections import deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
 from typing import Any
 
-from tests.channels.recording_server import Recorded
+from tests.channels import recording_server
+from tests.channels.recording_server import Recorded, RecordingServer
 
 
 @dataclass
-class SocialApi:
-    requests: list[Recorded] = field(default_factory=list)
-    # Answers to give first, in order, whatever the path.
-    answers: deque[tuple[int, dict[str, object]]] = field(default_factory=deque)
-    url: str = ""
-
+class SocialApi(RecordingServer):
     def json(self, index: int) -> Any:
         return json.loads(self.requests[index].body)
 
@@ -47,23 +41,5 @@ class SocialApi:
 
 def start() -> tuple[SocialApi, ThreadingHTTPServer]:
     state = SocialApi()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            state.requests.append(Recorded("POST", self.path, dict(self.headers.items()), body))
-            status, payload = state.answer(self.path, body)
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _, server = recording_server.start(state)
     return state, server
