@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app service_hub.wsgi
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint browser test-sqlite test-postgresql bench clean
+.PHONY: run test lint browser frontend-check test-sqlite test-postgresql bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,8 +19,19 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-frontend/dist/index.html: $(shell find frontend/src frontend/package.json -type f 2>/dev/null)
-	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; fi
+# The browser app (frontend/): npm installs exactly the lock file; the build is redone when a source changes.
+FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/tsconfig.json -type f 2>/dev/null)
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+
+# Type check (vue-tsc) and the unit and component tests (Vitest).
+frontend-check: frontend/node_modules/.installed
+	cd frontend && npm run typecheck && npm run test
 
 run: $(VENV)/.runtime frontend/dist/index.html
 	$(FLASK) db upgrade
@@ -36,16 +47,16 @@ lint: $(VENV)/.dev
 browser:
 	sh scripts/install-browser.sh
 
-test-sqlite: $(VENV)/.dev browser
+test-sqlite: $(VENV)/.dev browser frontend/dist/index.html
 	$(BIN)/python -m pytest -q --db=sqlite
 
 test-postgresql: $(VENV)/.dev
 	TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python -m pytest -q --db=postgresql
 
-test: lint test-sqlite test-postgresql
+test: lint frontend-check test-sqlite test-postgresql
 
 bench: $(VENV)/.dev
 	$(MAKE) -C bench all PYTHON=$(abspath $(BIN)/python)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache frontend/node_modules frontend/dist

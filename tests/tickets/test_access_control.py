@@ -90,7 +90,7 @@ def test_scope_check_is_what_protects(world, login_as, monkeypatch):
 
 
 def test_every_endpoint_but_health_and_login_needs_authentication(app, client):
-    public = {"/healthz", "/readyz", "/api/v1/auth/login", "/api/v1/auth/csrf", "/", "/assets/<path:filename>"}
+    public = {"/healthz", "/readyz", "/api/v1/auth/login", "/api/v1/auth/csrf", "/", "/<path:route>", "/assets/<path:filename>"}
     # Provider webhooks authenticate by the provider's signature (tests/inbound checks them).
     public |= {"/hooks/<family>/<provider>/<slug>", "/hooks/<family>/<provider>/<slug>/status", "/hooks/phone/twilio/<slug>/voice"}
     checked = 0

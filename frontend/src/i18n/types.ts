@@ -1,0 +1,3 @@
+export interface MessageTree {
+  [key: string]: string | MessageTree;
+}

@@ -1,0 +1,13 @@
+import { createPinia } from "pinia";
+import { createApp } from "vue";
+
+import App from "./App.vue";
+import { i18n } from "./i18n";
+import { router } from "./router";
+import "./styles.css";
+
+const app = createApp(App);
+app.use(createPinia());
+app.use(i18n);
+app.use(router);
+app.mount("#app");
