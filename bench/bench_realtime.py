@@ -223,6 +223,12 @@ def main() -> None:
     parser.add_argument("--server-url", default=DEFAULT_SERVER_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--result", default="realtime")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=3.0,
+        help="seconds between the last connect and the first update; 35 lets the first access re-check round finish",
+    )
     args = parser.parse_args()
 
     limit = raise_fd_limit()
@@ -314,7 +320,7 @@ def main() -> None:
             f"{connected} clients connected and joined in {connect_seconds:.1f} s; failures {[r['failures'] for r in ready if r['failed']]}",
             flush=True,
         )
-        time.sleep(3)  # let the connect storm settle
+        time.sleep(args.settle)  # let the connect storm settle (and, with --settle 35, the first re-check round)
         connected_rss = {"worker_kib": rss_kib(worker), "master_kib": rss_kib(server.pid)}
 
         # The measured run: ticket updates at a steady rate, committed in this process.
@@ -379,6 +385,7 @@ def main() -> None:
 
     members = {str(c["agent_id"]) for c in specs if c["member"]}
     latencies, missing, duplicates, foreign = [], 0, 0, 0
+    slowest: dict[int, float] = {}  # per update: the last member's receipt, to see whether slow ones cluster
     for agent_id, events in received.items():
         seqs = [int(s) for s, _ in events]
         duplicates += len(seqs) - len(set(seqs))
@@ -391,6 +398,7 @@ def main() -> None:
         for seq, at in committed.items():
             if seq in first:
                 latencies.append((first[seq] - at) * 1000)
+                slowest[seq] = max(slowest.get(seq, 0.0), (first[seq] - at) * 1000)
             else:
                 missing += 1
     missing += (len(members) - len(members & set(received))) * len(committed)
@@ -416,6 +424,8 @@ def main() -> None:
         }
         if latencies
         else None,
+        # Update n (in commit order) -> ms until its last member had it; clustered highs point at a pause.
+        "slowest_member_ms_by_update": [round(slowest.get(seq, -1.0), 1) for seq in sorted(committed)],
         "rss": {"idle": idle_rss, "connected": connected_rss, "end": end_rss},
         "cpu_cores_during_run": cores,
         "machine_cores_busy": round((busy_after - busy_before) / window, 2),

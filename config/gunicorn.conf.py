@@ -14,8 +14,10 @@ worker_class = "gevent"
 # more containers behind a proxy with sticky sessions (Redis message queue joins them).
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 
-# Concurrent connections per worker; every open Socket.IO client holds one.
-worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
+# Concurrent connections per worker; every open Socket.IO client holds one, and the 1,001st browser
+# would wait for a slot under gunicorn's default of 1000. Measured (BENCHMARKS.md section 9) at about
+# 85 KiB of RSS per connected client: 3,000 is about 400 MiB on top of the idle worker's 145 MiB.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "3000"))
 
 # Patch-before-import: the gevent worker monkey-patches after fork, so the app must be imported
 # in the worker, not preloaded in the (unpatched) master.

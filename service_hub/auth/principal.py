@@ -55,6 +55,7 @@ class Principal:
     agent: Agent
     via: str  # "session" or "token"
     scopes: frozenset[str] = field(default_factory=lambda: frozenset(SCOPES))
+    token_id: int | None = None  # the API token, when via == "token": long-lived sockets re-check it
 
 
 def hash_token(secret: str) -> str:
@@ -91,7 +92,7 @@ def token_principal(header: str) -> Principal:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         token.last_used_at = now
         db.session.commit()
-    return Principal(agent=token.agent, via="token", scopes=frozenset(token.scopes))
+    return Principal(agent=token.agent, via="token", scopes=frozenset(token.scopes), token_id=token.id)
 
 
 def _authenticate() -> None:

@@ -32,7 +32,10 @@ def on_connect(auth: Any = None) -> None:
     except Unauthenticated as exc:
         raise ConnectionRefusedError({"code": "unauthenticated", "detail": exc.detail}) from None
     g.principal = principal
-    remember_principal(principal.agent.id, principal.scopes)
+    # What the socket's credential was at connect, so the re-check can end it with the credential:
+    # the token (revoked, expired) or the session (logged out everywhere, password changed).
+    credential = ("token", principal.token_id) if principal.token_id is not None else ("session", principal.agent.session_generation)
+    remember_principal(principal.agent.id, principal.scopes, credential)
     # Everyone has a personal room for notifications addressed to them.
     join_room(f"agent:{principal.agent.id}")
     presence.socket_opened(principal.agent.id)  # counted for going offline later; never puts anyone online

@@ -27,7 +27,9 @@ every room of each of its own sockets at least once every settings.realtime_reva
 A socket leaves the rooms it may no longer join (removed from the department, invitation revoked,
 ticket moved, token scope) and is told with
   room_revoked {room, code, detail}
-and the sockets of a deactivated or deleted agent are disconnected. Until its socket's turn comes,
+and the sockets of a deactivated or deleted agent are disconnected, as are sockets whose credential
+ended: a revoked or expired API token, or a session ended everywhere (the agent's session generation
+moved on: logout everywhere, password change). Until its socket's turn comes,
 a socket can still receive a revoked room's events: the delay is at most that interval (plus a tick).
 
 The re-check runs in the web process's one gevent thread, next to every emit, so it is spread out:
@@ -54,9 +56,11 @@ from flask_socketio import join_room, leave_room
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import selectinload
 
+from service_hub.auth.models import ApiToken
 from service_hub.auth.scope import DepartmentScope, compute_scope
 from service_hub.core.extensions import db, socketio
 from service_hub.core.outbox import OutboxEvent, OutboxEventRoom
+from service_hub.core.types import utcnow
 from service_hub.org.models import Agent, Department, DepartmentMembership, Role
 from service_hub.tickets.access import visible_tickets_clause
 from service_hub.tickets.models import Ticket
@@ -83,11 +87,15 @@ class Refusal:
 # run in fresh contexts, so the identity lives here; a socket's events always reach the process
 # that holds it (sticky sessions), and the entry goes with the disconnect.
 _principals: dict[str, tuple[int, frozenset[str]]] = {}
+# sid -> ("token", token id) or ("session", the agent's session generation at connect).
+_credentials: dict[str, tuple[str, int]] = {}
 
 
-def remember_principal(agent_id: int, scopes: frozenset[str]) -> None:
+def remember_principal(agent_id: int, scopes: frozenset[str], credential: tuple[str, int] | None = None) -> None:
     """Called on connect."""
     _principals[request.sid] = (agent_id, frozenset(scopes))  # type: ignore[attr-defined]
+    if credential is not None:
+        _credentials[request.sid] = credential  # type: ignore[attr-defined]
     _pending.append(request.sid)  # type: ignore[attr-defined]
     if not current_app.testing:
         ensure_revalidator(current_app._get_current_object())  # type: ignore[attr-defined]
@@ -96,6 +104,7 @@ def remember_principal(agent_id: int, scopes: frozenset[str]) -> None:
 @socketio.on("disconnect")
 def on_disconnect(reason: Any = None) -> None:
     _principals.pop(request.sid, None)  # type: ignore[attr-defined]
+    _credentials.pop(request.sid, None)  # type: ignore[attr-defined]
 
 
 def _current() -> tuple[Agent | None, frozenset[str]]:
@@ -237,6 +246,7 @@ def recheck_slice(count: int) -> RecheckStats:
         .execution_options(populate_existing=True)
     )
     agents = {agent.id: agent for agent in db.session.scalars(query)}
+    stats.dropped += _drop_dead_credentials(server, by_agent, agents)
     rooms_of = _rooms_of(server, {sid for sids in by_agent.values() for sid in sids})
     refusals: list[tuple[str, str, Refusal]] = []
     ticket_rooms: dict[int, tuple[DepartmentScope, list[tuple[str, str, int]]]] = {}  # agent -> (scope, [(sid, room, ticket)])
@@ -284,6 +294,40 @@ def recheck_slice(count: int) -> RecheckStats:
         server.emit("room_revoked", {"room": room, "code": refusal.code, "detail": refusal.detail}, to=sid, namespace="/")
         stats.rooms_left += 1
     return stats
+
+
+def _drop_dead_credentials(server: Any, by_agent: dict[int, list[str]], agents: dict[int, Agent]) -> int:
+    """Disconnect the slice's sockets whose token was revoked or expired, or whose session ended
+    (logout everywhere, password change: the agent's session generation moved on). One query."""
+    token_ids = {_credentials[sid][1] for sids in by_agent.values() for sid in sids if _credentials.get(sid, ("", 0))[0] == "token"}
+    now = utcnow()
+    live_tokens = (
+        set(
+            db.session.scalars(
+                select(ApiToken.id).where(
+                    ApiToken.id.in_(token_ids),
+                    ApiToken.revoked_at.is_(None),
+                    (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now),
+                )
+            )
+        )
+        if token_ids
+        else set()
+    )
+    dropped = 0
+    for agent_id, sids in by_agent.items():
+        agent = agents.get(agent_id)
+        for sid in list(sids):
+            kind, value = _credentials.get(sid, ("", 0))
+            dead = (kind == "token" and value not in live_tokens) or (
+                kind == "session" and agent is not None and agent.session_generation != value
+            )
+            if dead:
+                log.info("realtime: disconnecting socket %s of agent %s: its %s ended", sid, agent_id, kind)
+                server.disconnect(sid, namespace="/")
+                sids.remove(sid)
+                dropped += 1
+    return dropped
 
 
 def _rooms_of(server: Any, sids: set[str]) -> dict[str, list[str]]:
@@ -347,7 +391,9 @@ def _run_revalidator(app: Flask) -> None:
     while True:
         # On a schedule, not "sleep after the work": a slow tick must not stretch the period.
         due = max(due + tick, time.monotonic())
-        socketio.sleep(due - time.monotonic())
+        # Clamped: the clock moves on between the two readings, and a negative sleep raises and would
+        # end this loop for the life of the process (no re-check at all after that).
+        socketio.sleep(max(0.0, due - time.monotonic()))
         try:
             with app.app_context():
                 try:

@@ -180,3 +180,37 @@ def test_a_tick_rechecks_its_slice_and_an_unchanged_agent_costs_no_scope(app, wo
     ]
     for client in clients:
         client.disconnect()
+
+
+def test_a_revoked_token_ends_its_socket(served: Served, clients: list[Client]) -> None:
+    ids = served.ids
+    cy = Client(served, ids["cy_token"], WATCH)
+    clients.append(cy)
+    assert cy.call("join", {"room": f"department:{ids['dept_b']}"}) == {"ok": True}
+    _commit(served, "UPDATE api_tokens SET revoked_at = :now WHERE agent_id = :agent", now=datetime.now(UTC), agent=ids["cy"])
+    assert wait_until(lambda: not cy.client.connected, timeout=5), "a socket outlived its revoked token"
+
+
+def test_a_session_ended_everywhere_ends_its_sockets(app, world, login_as, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """In process: a socket authenticated by the session cookie is dropped when the session generation moves on."""
+    from collections import deque
+
+    from service_hub.core.extensions import db, socketio
+    from service_hub.realtime import rooms
+
+    for name, fresh in (("_principals", {}), ("_credentials", {}), ("_pending", deque()), ("_checked", {})):
+        monkeypatch.setattr(rooms, name, fresh)  # this test's socket only
+    client = socketio.test_client(app, flask_test_client=login_as(world.agent_a).client)
+    assert client.is_connected()
+    (sid,) = rooms._principals
+    assert rooms._credentials[sid] == ("session", world.agent_a.session_generation)
+
+    with app.app_context():
+        assert rooms.recheck_slice(len(rooms._principals)).dropped == 0  # nothing ended yet
+    world.agent_a.session_generation += 1  # what "log out everywhere" and a password change do
+    db.session.commit()
+    with app.app_context():
+        stats = rooms.recheck_slice(len(rooms._principals))
+    assert stats.dropped == 1
+    assert not client.is_connected()
+    assert sid not in rooms._principals
