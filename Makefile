@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app service_hub.wsgi
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint browser frontend-check test-sqlite test-postgresql bench clean
+.PHONY: run test lint browser mail-server frontend-check test-sqlite test-postgresql bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -47,10 +47,14 @@ lint: $(VENV)/.dev
 browser:
 	sh scripts/install-browser.sh
 
-test-sqlite: $(VENV)/.dev browser frontend/dist/index.html
+# Debian's Dovecot for the IMAP poller tests; they start a private instance, no system service.
+mail-server:
+	sh scripts/install-dovecot.sh
+
+test-sqlite: $(VENV)/.dev browser mail-server frontend/dist/index.html
 	$(BIN)/python -m pytest -q --db=sqlite
 
-test-postgresql: $(VENV)/.dev
+test-postgresql: $(VENV)/.dev mail-server
 	TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python -m pytest -q --db=postgresql
 
 test: lint frontend-check test-sqlite test-postgresql

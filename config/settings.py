@@ -77,6 +77,15 @@ class ChannelSettings:
     allow_private_urls: bool = False
     # Test-only: processing sleeps this long inside its transaction (the worker-kill test).
     test_delay_seconds: float = 0.0
+    # The IMAP poller (service_hub/inbound/imap_poller.py): how often, how many mails per folder
+    # and poll (the rest waits for the next poll), and the socket timeout of one IMAP command.
+    imap_poll_seconds: int = 60
+    imap_max_per_poll: int = 50
+    imap_timeout_seconds: int = 30
+    # Mail floods: past this many mails from one sender within the window, further mail is stored
+    # and threaded quietly onto that sender's latest ticket instead of opening new ones.
+    mail_flood_threshold: int = 20
+    mail_flood_window_seconds: int = 600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], mode: str, secret_key: str) -> ChannelSettings:
@@ -113,6 +122,11 @@ class ChannelSettings:
             sweep_after_seconds=_int("INBOUND_SWEEP_AFTER_SECONDS", env.get("INBOUND_SWEEP_AFTER_SECONDS"), 60, 1),
             allow_private_urls=_bool("CHANNEL_ALLOW_PRIVATE_URLS", env.get("CHANNEL_ALLOW_PRIVATE_URLS"), mode != PRODUCTION),
             test_delay_seconds=delay,
+            imap_poll_seconds=_int("IMAP_POLL_SECONDS", env.get("IMAP_POLL_SECONDS"), 60, 5),
+            imap_max_per_poll=_int("IMAP_MAX_PER_POLL", env.get("IMAP_MAX_PER_POLL"), 50, 1),
+            imap_timeout_seconds=_int("IMAP_TIMEOUT_SECONDS", env.get("IMAP_TIMEOUT_SECONDS"), 30, 1),
+            mail_flood_threshold=_int("MAIL_FLOOD_THRESHOLD", env.get("MAIL_FLOOD_THRESHOLD"), 20, 1),
+            mail_flood_window_seconds=_int("MAIL_FLOOD_WINDOW_SECONDS", env.get("MAIL_FLOOD_WINDOW_SECONDS"), 600, 1),
         )
 
 

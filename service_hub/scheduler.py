@@ -21,6 +21,7 @@ from flask import Flask
 
 from service_hub.casework.tasks import escalate_task
 from service_hub.core.tasks import prune_outbox_task
+from service_hub.inbound.tasks import poll_imap_task as imap_poll_task
 from service_hub.inbound.tasks import sweep_task as inbound_sweep_task
 from service_hub.value.tasks import recompute_task
 
@@ -49,6 +50,16 @@ def add_jobs(scheduler: BaseScheduler, app: Flask) -> None:
     # Issue 3: inbound records and outbound deliveries that are due (retries, lost enqueues, dead workers).
     scheduler.add_job(
         inbound_sweep_task.delay, "interval", seconds=15, id="inbound_sweep", replace_existing=True, coalesce=True, max_instances=1
+    )
+    # Issue 3, email: new mail from the IMAP folders (UID-based; the inbox deduplicates a doubled run).
+    scheduler.add_job(
+        imap_poll_task.delay,
+        "interval",
+        seconds=app.config["SERVICE_HUB"].channels.imap_poll_seconds,
+        id="imap_poll",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
     )
 
 

@@ -1,7 +1,8 @@
 """Which mail a machine sent: auto-replies, bulk and list mail, bounces. Such mail is stored, never answered.
 
 RFC 3834 (Auto-Submitted), RFC 2076 (Precedence), RFC 2369/2919 (List-*), RFC 3464 (DSN) and
-the vendors' own headers (Exchange's X-Auto-Response-Suppress, X-Autoreply, X-Autorespond ...).
+the vendors' own headers (Exchange's X-Auto-Response-Suppress, X-Autoreply, X-Autorespond ...);
+and a cap on how much mail one sender may turn into tickets (FloodCap).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 
 class Automation(enum.StrEnum):
@@ -63,3 +66,24 @@ def classify(header: Callable[[str], str | None], sender: str, content_type: str
     if _AUTO_SUBJECTS.match(subject):
         return Automation.AUTO_REPLY
     return Automation.HUMAN
+
+
+@dataclass(frozen=True)
+class FloodCap:
+    """At most ``threshold`` mails from one sender per ``window`` open or advance tickets; the rest only thread quietly.
+
+    We send no automatic replies, so no loop runs through us; but an auto-responder without
+    Auto-Submitted, a broken script or a spammer can still write hundreds of "human" mails. Past
+    the cap they are still stored (nothing is lost) and shown on the sender's latest ticket, but
+    open no tickets, reopen nothing and start no SLA clock.
+    """
+
+    threshold: int = 20
+    window: timedelta = timedelta(minutes=10)
+
+    def since(self, now: datetime) -> datetime:
+        return now - self.window
+
+    def exceeded(self, earlier_in_window: int) -> bool:
+        """Whether one more mail, after ``earlier_in_window`` from the same sender, is past the cap."""
+        return earlier_in_window >= self.threshold

@@ -157,6 +157,7 @@ def _register_commands(app: Flask) -> None:
 
     from service_hub.casework.commands import sla_escalate_command
     from service_hub.demo.seed import seed_demo_command
+    from service_hub.inbound.imap_poller import channels_group
     from service_hub.org.commands import create_admin_command
     from service_hub.value.commands import value_group
 
@@ -164,6 +165,7 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(sla_escalate_command)
     app.cli.add_command(value_group)
+    app.cli.add_command(channels_group)  # issue 3: flask channels poll-imap
 
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1")

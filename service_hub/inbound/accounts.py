@@ -76,6 +76,10 @@ def _checked(kind: str, credentials: dict[str, str] | None, settings: dict[str, 
     unknown = sorted(set(settings or {}) - set(adapter.setting_fields))
     if unknown:
         raise ValidationProblem(f"Unknown settings for {kind}: {unknown}.", errors={"settings": {k: ["Unknown field."] for k in unknown}})
+    # Issue 3: an adapter may check its own settings' values (email: ports, IMAP security, folders).
+    invalid = adapter.check_settings(settings) if settings and hasattr(adapter, "check_settings") else {}
+    if invalid:
+        raise ValidationProblem(f"Invalid settings for {kind}: {sorted(invalid)}.", errors={"settings": invalid})
     for name in URL_SETTINGS:
         if (settings or {}).get(name):
             _check_url(name, settings[name])  # type: ignore[index]

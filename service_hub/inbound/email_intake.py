@@ -6,15 +6,23 @@ same customer (a guessed number must not put mail into someone else's case); els
 Machines: a bounce is attached to the ticket of the mail it bounces and fails that delivery; an
 auto-reply, bulk or list mail joins its thread without reopening it; an unthreaded bounce or
 auto-reply is stored with its record and opens nothing.
+Floods: past the FloodCap (MAIL_FLOOD_THRESHOLD mails from one sender in MAIL_FLOOD_WINDOW_SECONDS)
+a person's mail is threaded quietly too, onto its thread or the sender's latest mail ticket:
+stored and shown, but no new ticket, no reopen, no SLA clock (we send no auto-replies, so
+the cap is on what we take in, not on what we answer).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from channels.base import DeliveryState, DeliveryUpdate, InboundMessage
-from channels.email.loops import Automation
+from channels.email.loops import Automation, FloodCap
 from service_hub.core.extensions import db
 from service_hub.core.outbox import record_event
 from service_hub.customers.models import Customer
@@ -23,6 +31,8 @@ from service_hub.inbound.email_models import EmailMessageId
 from service_hub.inbound.models import ChannelAccount, ChannelConversation, InboundRecord
 from service_hub.tickets import operations as ticket_operations
 from service_hub.tickets.models import ACTIVE_STATUSES, Channel, Direction, Message, Ticket
+
+log = logging.getLogger(__name__)
 
 
 def remember(account_id: int, message_id: str, ticket_id: int, ticket_message_id: int | None, *, sent: bool) -> None:
@@ -73,6 +83,36 @@ def _quiet_message(ticket: Ticket, customer: Customer | None, inbound: InboundMe
     return message
 
 
+def _flood_cap() -> FloodCap:
+    settings = current_app.config["SERVICE_HUB"].channels
+    return FloodCap(settings.mail_flood_threshold, timedelta(seconds=settings.mail_flood_window_seconds))
+
+
+def _flooding(customer: Customer, inbound: InboundMessage) -> bool:
+    """Whether this sender already wrote the cap's worth of mail within the window before this one."""
+    cap = _flood_cap()
+    earlier = db.session.scalar(
+        select(func.count(Message.id))
+        .join(Ticket, Message.ticket_id == Ticket.id)
+        .where(
+            Ticket.customer_id == customer.id,
+            Message.channel == Channel.EMAIL,
+            Message.direction == Direction.INBOUND,
+            Message.created_at >= cap.since(inbound.received_at),
+        )
+    )
+    if earlier == cap.threshold:
+        log.warning(
+            "mail flood from customer %s: more than %s mails in %s; threading quietly from now on", customer.id, earlier, cap.window
+        )
+    return cap.exceeded(earlier or 0)
+
+
+def _latest_email_ticket(customer: Customer) -> Ticket | None:
+    query = select(Ticket).where(Ticket.customer_id == customer.id, Ticket.channel == Channel.EMAIL)
+    return db.session.scalars(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(1)).first()
+
+
 def deliver(inbound: InboundMessage, account: ChannelAccount, record: InboundRecord) -> tuple[Ticket, Message] | None:
     """Put one mail where it belongs (the caller commits); None when it is stored only."""
     automation = Automation(inbound.extra.get("automation", Automation.HUMAN.value))
@@ -99,7 +139,10 @@ def deliver(inbound: InboundMessage, account: ChannelAccount, record: InboundRec
         candidate = db.session.scalars(select(Ticket).where(Ticket.number == int(inbound.extra["ticket_number"]))).first()
         if candidate is not None and candidate.customer_id == customer.id:
             ticket = candidate
-    if ticket is not None and automation is not Automation.HUMAN:
+    flooding = automation is Automation.HUMAN and _flooding(customer, inbound)
+    if flooding:
+        ticket = ticket or _latest_email_ticket(customer)
+    if ticket is not None and (automation is not Automation.HUMAN or flooding):
         message = _quiet_message(ticket, customer, inbound)
     elif ticket is not None and ticket.status in ACTIVE_STATUSES:
         message = ticket_operations.add_inbound_message(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from service_hub.inbound import outbound, processing, sweeper
+from service_hub.inbound import imap_poller, outbound, processing, sweeper
 
 
 @shared_task(name="inbound.process", acks_late=True, reject_on_worker_lost=True)
@@ -24,3 +24,9 @@ def send_outbound_task(delivery_id: int) -> str:
 @shared_task(name="inbound.sweep")
 def sweep_task() -> dict[str, int]:
     return sweeper.sweep()
+
+
+@shared_task(name="inbound.poll_imap")
+def poll_imap_task() -> dict[str, int]:
+    # Periodic and idempotent: a lost or doubled run only moves the next poll; taken mail is deduplicated.
+    return imap_poller.poll_all()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import smtplib
 import socket
+import time
 from email import message_from_bytes
 from pathlib import Path
 
@@ -126,3 +127,40 @@ def test_oversized_mail_gets_552(mailbox):
     with pytest.raises(smtplib.SMTPDataError) as refused:
         send(mailbox, big)
     assert refused.value.smtp_code == 552
+
+
+def test_a_mail_flood_from_one_sender_threads_quietly_instead_of_opening_tickets(mailbox, world, login_as, channel_settings):  # type: ignore[no-untyped-def]
+    channel_settings(mail_flood_threshold=3, mail_flood_window_seconds=600)
+    agent = login_as(world.agent_a)
+
+    def flood_mail(n: int, sender: str = "robot@example.cn") -> bytes:
+        # No Auto-Submitted, no Precedence: a broken auto-responder or script looks like a person.
+        return (
+            f"From: {sender}\r\nTo: {DESK}\r\nSubject: FLOOD {sender} {n}\r\nMessage-ID: <flood-{n}-{sender}>\r\n\r\nautomatic text {n}\r\n"
+        ).encode()
+
+    def flood_tickets() -> list[dict]:  # type: ignore[type-arg]
+        items = agent.get("/api/v1/tickets?channel=email&limit=100").json["items"]
+        return sorted((t for t in items if t["subject"].startswith("FLOOD robot")), key=lambda t: t["id"])
+
+    for n in range(1, 4):
+        send(mailbox, flood_mail(n), sender="robot@example.cn")
+    before = flood_tickets()[-1]
+    for n in range(4, 7):
+        send(mailbox, flood_mail(n), sender="robot@example.cn")
+    found = flood_tickets()
+    assert [t["subject"] for t in found] == [f"FLOOD robot@example.cn {n}" for n in (1, 2, 3)]
+    latest = found[-1]
+    texts = [m["body_text"].strip() for m in agent.get(f"/api/v1/tickets/{latest['id']}/messages").json["items"]]
+    assert texts == ["automatic text 3", "automatic text 4", "automatic text 5", "automatic text 6"]  # stored, nothing lost
+    after = agent.get(f"/api/v1/tickets/{latest['id']}").json
+    assert (after["status"], after["next_due_at"]) == (before["status"], before["next_due_at"])  # no reopen, no new clock
+
+    send(mailbox, flood_mail(1, "person@example.cn"), sender="person@example.cn")  # others are not capped
+    items = agent.get("/api/v1/tickets?channel=email&limit=100").json["items"]
+    assert any(t["subject"] == "FLOOD person@example.cn 1" for t in items)
+
+    channel_settings(mail_flood_window_seconds=1)  # once the window has passed, the sender opens tickets again
+    time.sleep(1.1)
+    send(mailbox, flood_mail(7), sender="robot@example.cn")
+    assert len(flood_tickets()) == 4
