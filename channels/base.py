@@ -87,14 +87,29 @@ class WebhookRequest:
         return None
 
 
+class MediaError(ChannelError):
+    """Media could not be fetched from the provider. ``permanent``: gone or refused, retrying cannot help."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
 @dataclass(frozen=True)
 class Attachment:
-    """An attachment the provider hosts; fetching it is the service's job, under its limits."""
+    """An attachment the provider hosts (or, for mail, carries); storing it is the service's job, under its limits."""
 
-    url: str
-    media_type: str | None = None
-    filename: str | None = None
+    url: str  # where the provider hosts it; "" when it is fetched by ``media_id`` only
+    media_type: str | None = None  # as the provider declares it: not trusted
+    filename: str | None = None  # as the sender named it: not trusted
     size: int | None = None
+    # The provider's id of the media when its API fetches by id (WhatsApp media id, WeChat MediaId).
+    media_id: str | None = None
+    # Mail parts arrive inside the message: their bytes ride along and nothing is fetched.
+    content: bytes | None = field(default=None, repr=False, compare=False)
+    content_id: str | None = None  # an inline mail part's Content-ID, referenced as cid: in the HTML
+    inline: bool = False
+    oversized: bool = False  # listed, but over the parser's limit: its bytes were not kept
 
 
 @dataclass(frozen=True)
@@ -164,6 +179,99 @@ class HttpTransport(Protocol):
     def post_form(
         self, url: str, fields: Mapping[str, str], *, auth: tuple[str, str] | None, headers: Mapping[str, str], timeout: float
     ) -> HttpResponse: ...
+
+
+class HttpStream(Protocol):
+    """A response whose body is read as it arrives (media): the reader decides when to stop."""
+
+    status: int
+    headers: Mapping[str, str]
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes; b"" at the end. OSError when the connection fails or times out."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class MediaTransport(Protocol):
+    """A transport that can GET a body as a stream (channels.http_transport.RequestsTransport can)."""
+
+    def open_get(self, url: str, *, auth: tuple[str, str] | None, headers: Mapping[str, str], timeout: float) -> HttpStream: ...
+
+
+@dataclass
+class MediaDownload:
+    """An attachment's bytes on their way in: the service reads ``stream`` under its limits, then closes it."""
+
+    stream: HttpStream
+    media_type: str | None = None  # the Content-Type the provider answered with (parameters dropped)
+    length: int | None = None  # the size the provider announced (Content-Length, Graph's file_size), if any
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def media_transport(transport: HttpTransport) -> MediaTransport:
+    if not isinstance(transport, MediaTransport):
+        raise MediaError("The transport cannot download media (it has no open_get).", permanent=True)
+    return transport
+
+
+def open_media(
+    transport: HttpTransport,
+    url: str,
+    *,
+    auth: tuple[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 20.0,
+) -> MediaDownload:
+    """GET ``url`` as a stream; MediaError unless the answer is 200 (5xx, 429 and network errors are transient)."""
+    if not url.startswith(("https://", "http://")):
+        raise MediaError("The media URL is not http(s).", permanent=True)
+    try:
+        stream = media_transport(transport).open_get(url, auth=auth, headers=headers or {}, timeout=timeout)
+    except OSError as exc:
+        raise MediaError(f"The media could not be reached: {exc}", permanent=False) from None
+    if stream.status != 200:
+        stream.close()
+        raise MediaError(f"The media host answered {stream.status}.", permanent=not transient_status(stream.status))
+    content_type = _header(stream.headers, "content-type")
+    length = _header(stream.headers, "content-length")
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return MediaDownload(stream=stream, media_type=media_type or None, length=int(length) if length and length.isdigit() else None)
+
+
+def transient_status(status: int) -> bool:
+    """Whether an HTTP answer may change on a retry: timeouts, throttling, server errors (501 says "never")."""
+    return status in (408, 429) or (status >= 500 and status != 501)
+
+
+def read_small(download: MediaDownload, limit: int = 64 * 1024) -> bytes:
+    """A metadata answer (JSON), read whole up to ``limit`` bytes and closed."""
+    try:
+        return download.stream.read(limit)
+    except OSError as exc:
+        raise MediaError(f"The media host stopped answering: {exc}", permanent=False) from None
+    finally:
+        download.close()
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+@runtime_checkable
+class MediaSource(Protocol):
+    """An adapter whose provider hosts inbound media: it knows how to fetch it with the account's credentials."""
+
+    def fetch_media(
+        self, attachment: Attachment, credentials: Mapping[str, str], settings: Mapping[str, str], transport: HttpTransport
+    ) -> MediaDownload:
+        """Open the attachment's bytes as a stream; MediaError (permanent or not) when the provider does not give them."""
 
 
 @dataclass(frozen=True)

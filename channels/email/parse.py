@@ -414,7 +414,16 @@ def to_inbound(mail: ParsedMail, *, account: str, raw_ref: str, received_at: dat
         received_at=received_at.astimezone(UTC),
         raw_ref=raw_ref,
         attachments=tuple(
-            Attachment(url=f"{raw_ref}#part={p.index}", media_type=p.sniffed_type or p.declared_type, filename=p.filename, size=p.size)
+            Attachment(
+                url=f"{raw_ref}#part={p.index}",
+                media_type=p.declared_type,  # the service sniffs the content and compares (service_hub.inbound.media_intake)
+                filename=p.filename,
+                size=p.size,
+                content=None if p.oversized else p.content,
+                content_id=p.content_id,
+                inline=p.inline,
+                oversized=p.oversized,
+            )
             for p in mail.parts
         ),
         extra=extra,

@@ -17,7 +17,7 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import ClassVar
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from twilio.request_validator import SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
 
@@ -29,6 +29,8 @@ from channels.base import (
     HookKind,
     HttpTransport,
     InboundMessage,
+    MediaDownload,
+    MediaError,
     OptedOut,
     OutboundMessage,
     PayloadError,
@@ -37,6 +39,7 @@ from channels.base import (
     SignatureError,
     TooLarge,
     WebhookRequest,
+    open_media,
 )
 from channels.consent import consent_keyword
 from channels.sanitize import clean_text, single_line
@@ -207,6 +210,23 @@ class TwilioSms:
                 error_message=single_line(fields["ErrorMessage"], 300) if fields.get("ErrorMessage") else None,
             )
         ]
+
+    # --- media ----------------------------------------------------------------------------------
+
+    def fetch_media(
+        self, attachment: Attachment, credentials: Mapping[str, str], settings: Mapping[str, str], transport: HttpTransport
+    ) -> MediaDownload:
+        """MMS media: GET the MediaUrl with HTTP basic auth (Account SID, auth token), which Twilio
+        requires when "HTTP Basic Authentication for media" is on and ignores otherwise. The
+        credentials go only to the account's API host: a MediaUrl elsewhere is refused."""
+        sid, token = credentials.get("account_sid", ""), credentials.get("auth_token", "")
+        if not sid or not token:
+            raise MediaError("The account has no Account SID or auth token.", permanent=True)
+        api = urlsplit((settings.get("api_base_url") or DEFAULT_API_BASE_URL).rstrip("/"))
+        media = urlsplit(attachment.url)
+        if (media.scheme, media.netloc.lower()) != (api.scheme, api.netloc.lower()):
+            raise MediaError(f"The MediaUrl is not on the account's API host {api.netloc}; not fetched.", permanent=True)
+        return open_media(transport, attachment.url, auth=(sid, token), timeout=20.0)
 
     # --- sending --------------------------------------------------------------------------------
 

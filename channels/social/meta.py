@@ -41,12 +41,16 @@ from channels.base import (
     HookKind,
     HttpTransport,
     InboundMessage,
+    MediaDownload,
+    MediaError,
     OutboundMessage,
     PayloadError,
     SendError,
     SendResult,
     SignatureError,
     WebhookRequest,
+    open_media,
+    read_small,
 )
 from channels.sanitize import clean_text, single_line
 from channels.social.json_api import body_transport, dumps, loads_object
@@ -153,6 +157,33 @@ class _MetaAdapter:
 
     def _has_statuses(self, payload: dict[str, Any]) -> bool:
         raise NotImplementedError
+
+    # --- media ----------------------------------------------------------------------------------
+
+    def fetch_media(
+        self, attachment: Attachment, credentials: Mapping[str, str], settings: Mapping[str, str], transport: HttpTransport
+    ) -> MediaDownload:
+        """WhatsApp: two steps with the bearer token, GET /<version>/<media-id> gives a short-lived
+        url (and mime_type, file_size), then GET that url with the same token. Messenger: the
+        attachment's payload url is a public CDN link, fetched as it is."""
+        if not attachment.media_id:
+            return open_media(transport, attachment.url, timeout=20.0)
+        token = credentials.get("access_token", "")
+        if not token:
+            raise MediaError("The account has no access token.", permanent=True)
+        bearer = {"Authorization": f"Bearer {token}"}
+        meta = open_media(transport, f"{self._graph(settings)}/{quote(attachment.media_id, safe='')}", headers=bearer, timeout=15.0)
+        answer = loads_object(read_small(meta))
+        url = answer.get("url")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise MediaError("The Graph API gave no media url.", permanent=False)
+        download = open_media(transport, url, headers=bearer, timeout=20.0)
+        size = answer.get("file_size")
+        if isinstance(size, int) and download.length is None:
+            download.length = size
+        if isinstance(answer.get("mime_type"), str) and not download.media_type:
+            download.media_type = str(answer["mime_type"]).split(";", 1)[0].strip().lower() or None
+        return download
 
     # --- sending --------------------------------------------------------------------------------
 
@@ -310,7 +341,12 @@ def _whatsapp_content(kind: str, raw: dict[str, Any]) -> tuple[str | None, tuple
             extra["mime_type"] = single_line(str(media["mime_type"]), 127)
         if media.get("filename"):
             extra["filename"] = single_line(str(media["filename"]), 200)
-        return (f"[{kind}] {caption}".strip()), (), extra
+        attachments = (
+            (Attachment(url="", media_id=extra["media_id"], media_type=extra.get("mime_type"), filename=extra.get("filename")),)
+            if extra["media_id"]
+            else ()
+        )
+        return (f"[{kind}] {caption}".strip()), attachments, extra
     if kind == "button":
         return clean_text(str(_dict(raw.get("button")).get("text") or "")), (), {}
     if kind == "interactive":

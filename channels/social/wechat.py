@@ -52,6 +52,8 @@ from channels.base import (
     HookKind,
     HttpTransport,
     InboundMessage,
+    MediaDownload,
+    MediaError,
     OutboundMessage,
     PayloadError,
     ReplayError,
@@ -59,6 +61,8 @@ from channels.base import (
     SendResult,
     SignatureError,
     WebhookRequest,
+    open_media,
+    read_small,
 )
 from channels.sanitize import clean_text, single_line
 from channels.social.json_api import body_transport, dumps, loads_object
@@ -71,6 +75,7 @@ TOKEN_MARGIN = 300  # renew the access token this many seconds before WeChat say
 _TOKEN_ERRORS = {40001, 40014, 42001}
 # Errors a retry can fix: system busy, rate limits.
 _TRANSIENT_ERRORS = {-1, 45009, 45011}
+_VOICE_TYPES = {"amr": "audio/amr", "speex": "audio/speex", "mp3": "audio/mpeg"}
 _ERROR_TEXT = {
     45015: "outside WeChat's 48-hour customer-service window (response time limit exceeded)",
     45047: "too many customer-service messages since the customer's last message",
@@ -265,17 +270,19 @@ class WeChatOfficialAccount:
             return clean_text(fields.get("Content", "")), (), extra
         if kind == "image":
             url = fields.get("PicUrl", "")
-            attachments = (
-                (Attachment(url=single_line(url, 2000), media_type="image/jpeg"),) if url.startswith(("https://", "http://")) else ()
-            )
+            url = single_line(url, 2000) if url.startswith(("https://", "http://")) else ""
+            attachments = (Attachment(url=url, media_id=media_id or None, media_type="image/jpeg"),) if url or media_id else ()
             return "[image]", attachments, extra
         if kind == "voice":
             # Recognition is WeChat's transcript, present when speech recognition is switched on.
             recognised = clean_text(fields.get("Recognition", "")).strip()
             extra["format"] = single_line(fields.get("Format", ""), 16)
-            return (f"[voice] {recognised}" if recognised else "[voice message]"), (), extra
+            voice_type = _VOICE_TYPES.get(extra["format"].lower(), "application/octet-stream")
+            voice = (Attachment(url="", media_id=media_id, media_type=voice_type),) if media_id else ()
+            return (f"[voice] {recognised}" if recognised else "[voice message]"), voice, extra
         if kind in ("video", "shortvideo"):
-            return "[video]", (), extra
+            video = (Attachment(url="", media_id=media_id, media_type="video/mp4"),) if media_id else ()
+            return "[video]", video, extra
         if kind == "location":
             label = clean_text(fields.get("Label", ""))
             return f"[location] {label} ({fields.get('Location_X', '')}, {fields.get('Location_Y', '')})".strip(), (), extra
@@ -285,6 +292,39 @@ class WeChatOfficialAccount:
 
     def parse_status(self, body: bytes) -> list[DeliveryUpdate]:
         raise PayloadError("WeChat sends no delivery receipts; the send's errcode is the status.")
+
+    # --- media ----------------------------------------------------------------------------------
+
+    def fetch_media(
+        self, attachment: Attachment, credentials: Mapping[str, str], settings: Mapping[str, str], transport: HttpTransport
+    ) -> MediaDownload:
+        """Temporary media by MediaId: GET /cgi-bin/media/get?access_token=…&media_id=… (kept 3 days
+        by WeChat). It answers the file, or JSON: an error (a stale token is renewed once) or, for
+        videos, a video_url to GET. Without a MediaId, the PicUrl is a public link."""
+        if not attachment.media_id:
+            return open_media(transport, attachment.url, timeout=20.0)
+        base = (settings.get("api_base_url") or DEFAULT_API_BASE_URL).rstrip("/")
+        for attempt in (1, 2):
+            try:
+                token = self._access_token(base, credentials, settings, transport, force=attempt == 2)
+            except SendError as exc:
+                raise MediaError(str(exc), permanent=exc.permanent) from None
+            query = f"access_token={quote(token, safe='')}&media_id={quote(attachment.media_id, safe='')}"
+            download = open_media(transport, f"{base}/cgi-bin/media/get?{query}", timeout=20.0)
+            if download.media_type not in ("application/json", "text/plain"):
+                return download
+            answer = loads_object(read_small(download))
+            video_url = answer.get("video_url")
+            if isinstance(video_url, str) and video_url:
+                return open_media(transport, video_url, timeout=20.0)
+            errcode = _errcode(answer)
+            if errcode in _TOKEN_ERRORS and attempt == 1:
+                self.tokens.drop((base, settings.get("app_id", "")))
+                continue
+            raise MediaError(
+                f"WeChat gave no media: errcode {errcode}: {answer.get('errmsg') or 'no file'}", permanent=errcode not in _TRANSIENT_ERRORS
+            )
+        raise MediaError("WeChat refused a fresh access token.", permanent=False)  # pragma: no cover - the loop returns or raises
 
     # --- sending --------------------------------------------------------------------------------
 

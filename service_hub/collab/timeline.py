@@ -86,7 +86,9 @@ def _message_item(message: Message, names: dict[int, str]) -> dict[str, Any]:
                 "filename": a.filename,
                 "media_type": a.media_type,
                 "size": a.size,
-                "download_url": f"/api/v1/attachments/{a.id}/content",
+                "status": a.status.value,  # issue 3: inbound media that did not arrive is a placeholder
+                "note": a.note,
+                "download_url": f"/api/v1/attachments/{a.id}/content" if a.status.value == "stored" else None,
             }
             for a in message.attachments
         ],

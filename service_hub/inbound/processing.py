@@ -27,6 +27,7 @@ from service_hub.core.types import utcnow
 from service_hub.inbound import (
     contacts,
     email_intake,  # issue 3: the email family
+    media_intake,  # issue 3: inbound attachments
     outbound,
     social_status,  # issue 3: the social family
     voice,
@@ -94,7 +95,8 @@ def process_record(record_id: int) -> str:
         return _after_failure(record_id, exc, permanent=True)
     except Exception as exc:
         db.session.rollback()
-        log.warning("inbound record %s: attempt failed: %s", record_id, exc, exc_info=not isinstance(exc, NotYetKnown))
+        expected = isinstance(exc, (NotYetKnown, media_intake.MediaUnavailable))
+        log.warning("inbound record %s: attempt failed: %s", record_id, exc, exc_info=not expected)
         return _after_failure(record_id, exc, permanent=False)
 
 
@@ -104,16 +106,20 @@ def _handle(record: InboundRecord) -> None:
     if adapter.family == "phone":  # issue 3, the hotline: every record is call events (service_hub.inbound.voice)
         voice.handle_record(record)
     elif record.kind == HookKind.MESSAGE:
-        for inbound in adapter.parse_inbound(
-            record.body, account=account.slug, raw_ref=f"inbound:{record.id}", received_at=record.received_at
-        ):
+        inbounds = adapter.parse_inbound(record.body, account=account.slug, raw_ref=f"inbound:{record.id}", received_at=record.received_at)
+        # Issue 3, media: every attachment fetched and stored (or a placeholder) before anything is
+        # written; a transient failure raises MediaUnavailable and the record is retried (media_intake).
+        media = [media_intake.collect(inbound, adapter, account, record) for inbound in inbounds]
+        for inbound, files in zip(inbounds, media, strict=True):
             if adapter.family == "email":  # issue 3, email: threading by Message-ID and [#number]; bounces, auto-replies
                 placed = email_intake.deliver(inbound, account, record)
                 if placed is not None:
                     record.ticket_id, record.message_id = placed[0].id, placed[1].id
+                    media_intake.attach(placed[1], files)
                 continue
             ticket, message = contacts.deliver(inbound, account, record)
             record.ticket_id, record.message_id = ticket.id, message.id
+            media_intake.attach(message, files)
         if getattr(adapter, "statuses_ride_with_messages", False):  # issue 3, social: Meta mixes statuses into message hooks
             social_status.apply_riding_statuses(adapter, account, record.body)
     elif record.kind == HookKind.STATUS:

@@ -21,7 +21,7 @@ from service_hub.org.models import Agent
 from service_hub.tickets import inbox, operations
 from service_hub.tickets.access import get_visible_ticket, visible_tickets_clause
 from service_hub.tickets.attachments import path_for
-from service_hub.tickets.models import Attachment, AuditEvent, Message, Ticket
+from service_hub.tickets.models import Attachment, AttachmentStatus, AuditEvent, Message, Ticket
 from service_hub.tickets.schemas import (
     AttachmentSchema,
     AuditEventSchema,
@@ -168,6 +168,8 @@ class AttachmentContent(MethodView):
         ).first()
         if attachment is None:
             raise NotFound(f"Attachment {attachment_id} does not exist or is not visible to you.")
+        if attachment.status != AttachmentStatus.STORED:  # issue 3: a placeholder for media that did not arrive
+            raise NotFound(f"Attachment {attachment_id} was not received: {attachment.note or attachment.status.value}")
         media_type = attachment.media_type if attachment.media_type in INLINE_SAFE_TYPES else "application/octet-stream"
         response = send_file(
             path_for(attachment.sha256), mimetype=media_type, as_attachment=True, download_name=attachment.filename, max_age=0

@@ -176,6 +176,13 @@ class Message(db.Model):
     attachments: Mapped[list[Attachment]] = relationship(back_populates="message", lazy="selectin", order_by="Attachment.id")
 
 
+class AttachmentStatus(enum.StrEnum):
+    STORED = "stored"
+    # Inbound media that did not arrive (issue 3): a placeholder the agent sees, with the reason in note.
+    TOO_LARGE = "too_large"
+    FAILED = "failed"
+
+
 class Attachment(db.Model):
     """Metadata of a file kept outside the database, content-addressed by its SHA-256."""
 
@@ -190,6 +197,11 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[AttachmentStatus] = mapped_column(
+        str_enum(AttachmentStatus, 16), default=AttachmentStatus.STORED, server_default=AttachmentStatus.STORED.value
+    )
+    # Why a placeholder is empty, or that the content is not what the sender declared (and how it is stored).
+    note: Mapped[str | None] = mapped_column(String(500))
 
     message: Mapped[Message | None] = relationship(back_populates="attachments")
 

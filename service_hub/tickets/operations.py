@@ -373,3 +373,27 @@ def add_inbound_message(ticket: Ticket, customer: Customer, data: dict[str, Any]
         _rooms(ticket),
     )
     return message
+
+
+def add_inbound_attachments(message: Message, files: list[dict[str, Any]]) -> list[Attachment]:
+    """The customer's media on their message (issue 3): files already in storage, or placeholders with
+    their reason; service_hub.inbound.media_intake checked them, the caller's transaction commits."""
+    rows = [
+        Attachment(
+            ticket_id=message.ticket_id,
+            message=message,
+            filename=f["filename"],
+            media_type=f["media_type"],
+            size=f["size"],
+            sha256=f["sha256"],
+            status=f["status"],
+            note=f.get("note"),
+        )
+        for f in files
+    ]
+    db.session.add_all(rows)
+    db.session.flush()
+    if rows:
+        summary = [{"attachment_id": r.id, "filename": r.filename, "size": r.size, "status": r.status.value} for r in rows]
+        audit(None, "attachment.received", ticket_id=message.ticket_id, after={"message_id": message.id, "attachments": summary})
+    return rows

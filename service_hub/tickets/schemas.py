@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service_hub.customers.models import IdentityKind, Tier
-from service_hub.tickets.models import Channel, DeliveryStatus, Direction, Priority, TicketStatus
+from service_hub.tickets.models import AttachmentStatus, Channel, DeliveryStatus, Direction, Priority, TicketStatus
 
 PRIORITY_NAMES = [p.name.lower() for p in Priority]
 TAG = fields.String(
@@ -68,7 +68,11 @@ class AttachmentSchema(Schema):
     sha256 = fields.String()
     message_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
-    download_url = fields.Function(lambda a: f"/api/v1/attachments/{a.id}/content")
+    # Inbound media that did not arrive is a placeholder (too_large, failed) with its reason in note;
+    # note also says when the content was not the declared type. Placeholders have nothing to download.
+    status = fields.Enum(AttachmentStatus, by_value=True)
+    note = fields.String(allow_none=True)
+    download_url = fields.Function(lambda a: f"/api/v1/attachments/{a.id}/content" if a.status == AttachmentStatus.STORED else None)
 
 
 class MessageSchema(Schema):
