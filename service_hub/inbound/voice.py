@@ -23,6 +23,7 @@ from sqlalchemy import select
 from channels import registry
 from channels.base import InboundMessage
 from channels.voice.events import CallEvent, CallEventType, VoiceAdapter
+from service_hub.auth.scope import compute_scope
 from service_hub.core.errors import ValidationProblem
 from service_hub.core.extensions import db
 from service_hub.core.outbox import record_event
@@ -34,6 +35,7 @@ from service_hub.inbound.call_models import CallRecord, CallStatus
 from service_hub.inbound.models import ChannelAccount, ChannelConversation, InboundRecord
 from service_hub.org.models import Agent
 from service_hub.tickets import operations as ticket_operations
+from service_hub.tickets.access import visible_tickets_clause
 from service_hub.tickets.models import ACTIVE_STATUSES, Channel, Message, Ticket, TicketTag
 
 log = logging.getLogger(__name__)
@@ -170,18 +172,22 @@ def caller_tier(number: str, region: str) -> str | None:
 # --- screen-pop ---------------------------------------------------------------------------------
 
 
-def customer_card(customer: Customer) -> dict[str, object]:
-    """What an agent sees as the phone rings: who, how valuable, what is open, what was said lately."""
+def customer_card(customer: Customer, agent: Agent) -> dict[str, object]:
+    """What an agent sees as the phone rings: who, how valuable, what is open, what was said lately.
+
+    Only tickets the agent may open, by the API's access rules: the card must not show the subject
+    or the words of a case from a department the agent cannot see."""
+    visible = visible_tickets_clause(compute_scope(agent))
     open_tickets = db.session.scalars(
         select(Ticket)
-        .where(Ticket.customer_id == customer.id, Ticket.status.in_(ACTIVE_STATUSES))
+        .where(Ticket.customer_id == customer.id, Ticket.status.in_(ACTIVE_STATUSES), visible)
         .order_by(Ticket.id.desc())
         .limit(OPEN_TICKETS)
     ).all()
     recent = db.session.execute(
         select(Message.created_at, Message.channel, Message.direction, Message.body_text, Ticket.id, Ticket.number)
         .join(Ticket, Ticket.id == Message.ticket_id)
-        .where(Ticket.customer_id == customer.id, Message.direction != "note")
+        .where(Ticket.customer_id == customer.id, Message.direction != "note", visible)
         .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(LAST_CONTACTS)
     ).all()
@@ -206,7 +212,8 @@ def customer_card(customer: Customer) -> dict[str, object]:
 
 
 def _screen_pop(call: CallRecord, agent_id: int) -> None:
-    if _agent_id(agent_id) is None:
+    agent = db.session.get(Agent, agent_id) if _agent_id(agent_id) is not None else None
+    if agent is None:
         log.warning("call %s rings for unknown or inactive agent %s; no screen-pop", call.provider_call_id, agent_id)
         return
     customer = db.session.get(Customer, call.customer_id) if call.customer_id else None
@@ -215,7 +222,7 @@ def _screen_pop(call: CallRecord, agent_id: int) -> None:
         "from": call.from_number,
         "ivr_path": list(call.ivr_path or []),
         "queue": call.queue,
-        "customer": customer_card(customer) if customer else None,
+        "customer": customer_card(customer, agent) if customer else None,
     }
     record_event("call.ringing", payload, [f"agent:{agent_id}"])
 

@@ -106,3 +106,23 @@ def test_the_ringing_agent_gets_the_customer_card_within_a_second_and_no_one_els
         finally:
             ada.close()
             bo.close()
+
+
+def test_the_card_shows_only_the_tickets_the_ringing_agent_may_open(app, world) -> None:  # type: ignore[no-untyped-def]
+    """A caller with a case in another department: the card must not show its subject or words."""
+    from service_hub.core.extensions import db
+    from service_hub.inbound.voice import customer_card
+    from service_hub.tickets.models import Direction
+    from tests.factories import CustomerFactory, MessageFactory, TicketFactory
+
+    customer = CustomerFactory()
+    mine = TicketFactory(customer=customer, department=world.dept_a, subject="Bill too high")
+    theirs = TicketFactory(customer=customer, department=world.dept_b, subject="Private matter elsewhere")
+    MessageFactory(ticket=mine, direction=Direction.INBOUND, body_text="about my bill")
+    MessageFactory(ticket=theirs, direction=Direction.INBOUND, body_text="secret words")
+    db.session.commit()
+
+    card = customer_card(customer, world.agent_a)
+    assert [t["id"] for t in card["open_tickets"]] == [mine.id]  # type: ignore[index]
+    assert [c["ticket_id"] for c in card["last_contacts"]] == [mine.id]  # type: ignore[index]
+    assert "secret words" not in str(card) and "Private matter" not in str(card)
