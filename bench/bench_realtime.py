@@ -223,6 +223,7 @@ def main() -> None:
     parser.add_argument("--server-url", default=DEFAULT_SERVER_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--result", default="realtime")
+    parser.add_argument("--gc-probe", action="store_true", help="log the server's garbage collections of 10 ms or more")
     parser.add_argument(
         "--settle",
         type=float,
@@ -274,7 +275,14 @@ def main() -> None:
     server_log = (logs / f"{args.result}-gunicorn.log").open("w")
     publisher_log = (logs / f"{args.result}-publisher.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "service_hub.wsgi:app"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "bench/gunicorn_gc_probe.conf.py" if args.gc_probe else "config/gunicorn.conf.py",
+            "service_hub.wsgi:app",
+        ],
         cwd=REPO_ROOT,
         env=env,
         stdout=server_log,

@@ -25,6 +25,22 @@ preload_app = False
 
 # No max_requests: recycling a worker would drop every Socket.IO connection it holds.
 
+
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    """Take the app's start-up objects out of the garbage collector's way.
+
+    Modules, SQLAlchemy metadata and mappers, marshmallow schemas: most of a worker's objects live
+    as long as the worker. Left in the oldest generation, every full collection walks them all,
+    and in the one gevent thread that walk holds up every Socket.IO emit (BENCHMARKS.md section 9:
+    full collections were the periodic p99 bursts). Frozen, a full collection walks only what came
+    later: connections and requests.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Time for in-flight requests to finish on SIGTERM; compose's stop_grace_period is longer.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
