@@ -102,5 +102,11 @@ class TicketTimeline(MethodView):
     @blp.arguments(TimelineQuery, location="query", unknown=RAISE)
     @blp.response(200, TimelinePage)
     def get(self, args: dict[str, Any], ticket_id: int) -> Response:
-        """Messages, notes, workflow steps, invitations and SLA events of a case, oldest first, in keyset pages."""
-        return jsonify(timeline.timeline_page(_ticket(ticket_id), args["limit"], args.get("cursor")))
+        """Messages, notes, workflow steps, invitations and SLA events of a case, oldest first, in keyset pages.
+
+        Forwards with cursor; backwards from the end with latest, then before=prev_cursor.
+        """
+        page = timeline.timeline_page(
+            _ticket(ticket_id), args["limit"], args.get("cursor"), before=args.get("before"), latest=args["latest"]
+        )
+        return jsonify(page)

@@ -71,7 +71,14 @@ class InvitationSchema(Schema):
 
 class TimelineQuery(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(validate=validate.Length(max=500))
+    cursor = fields.String(validate=validate.Length(max=500), metadata={"description": "the page after this cursor"})
+    before = fields.String(validate=validate.Length(max=500), metadata={"description": "the page just before this cursor"})
+    latest = fields.Boolean(load_default=False, metadata={"description": "the newest page (a conversation opens at its end)"})
+
+    @validates_schema
+    def _one_direction(self, data, **kwargs):  # type: ignore[no-untyped-def]
+        if sum(bool(data.get(k)) for k in ("cursor", "before", "latest")) > 1:
+            raise ValidationError("Send at most one of cursor, before and latest.", field_name="cursor")
 
 
 class TimelineItem(Schema):
@@ -98,3 +105,7 @@ class TimelineItem(Schema):
 class TimelinePage(Schema):
     items = fields.List(fields.Nested(TimelineItem))
     next_cursor = fields.String(allow_none=True, metadata={"description": "Pass as ?cursor= for the next page; null on the last page."})
+    prev_cursor = fields.String(
+        allow_none=True, metadata={"description": "with before or latest: pass as ?before= for the earlier page; null at the start"}
+    )
+    tail_cursor = fields.String(allow_none=True, metadata={"description": "the last item's: pass as ?cursor= for what came after it"})

@@ -8,6 +8,10 @@ The order is total: time, then the source's rank, then the row id. The cursor ca
 item's (at, rank, id), and each source starts strictly after it, so pages neither skip nor repeat
 even when entries of different sources share a timestamp.
 
+The browser shows a conversation: the newest page first (`latest`), earlier pages on scroll-up
+(`before`, the same walk backwards), and what arrives live after `tail_cursor` (the last item
+shown), still each page oldest first.
+
 Sources and their kinds:
   0 messages       "message" (inbound or outbound, with channel) and "note" (with its mentions)
   1 audit trail    "workflow_step" (workflow.<action>) and "invitation" (created, revoked)
@@ -50,6 +54,16 @@ def _after(at: Any, row_id: Any, rank: int, cursor: Cursor | None) -> ColumnElem
     if rank < rank_value:
         return at > at_value  # type: ignore[no-any-return]
     return tuple_(at, row_id) > tuple_(at_value, id_value)
+
+
+def _before(at: Any, row_id: Any, rank: int, cursor: Cursor) -> ColumnElement[bool]:
+    """Rows of a source of this rank that come before the cursor in (at, rank, id) order."""
+    at_value, rank_value, id_value = cursor
+    if rank < rank_value:
+        return at <= at_value  # type: ignore[no-any-return]
+    if rank > rank_value:
+        return at < at_value  # type: ignore[no-any-return]
+    return tuple_(at, row_id) < tuple_(at_value, id_value)
 
 
 def _ref(agent_id: int | None, names: dict[int, str]) -> dict[str, Any] | None:
@@ -175,28 +189,53 @@ class _Source:
     query: Callable[[Ticket, Cursor | None, int], Select[Any]]
     at: Callable[[Any], datetime]
     item: Callable[[Any, dict[int, str]], dict[str, Any]]
+    columns: tuple[Any, Any]  # (at, id) columns, for walking backwards
 
 
 SOURCES = (
-    _Source(0, _messages, lambda m: m.created_at, _message_item),
-    _Source(1, _audit, lambda e: e.created_at, _audit_item),
-    _Source(2, _sla, lambda e: e.at, _sla_item),
-    _Source(3, _calls, lambda c: c.created_at, _call_item),  # issue 3, the hotline
+    _Source(0, _messages, lambda m: m.created_at, _message_item, (Message.created_at, Message.id)),
+    _Source(1, _audit, lambda e: e.created_at, _audit_item, (AuditEvent.created_at, AuditEvent.id)),
+    _Source(2, _sla, lambda e: e.at, _sla_item, (SlaClockEvent.at, SlaClockEvent.id)),
+    _Source(3, _calls, lambda c: c.created_at, _call_item, (CallRecord.created_at, CallRecord.id)),  # issue 3, the hotline
 )
 
 
-def timeline_page(ticket: Ticket, limit: int, cursor: str | None) -> dict[str, Any]:
-    """One page of the ticket's timeline, oldest first, and the cursor of the next (None at the end)."""
-    after: Cursor | None = tuple(decode_cursor(cursor, _CURSOR)) if cursor else None  # type: ignore[assignment]
+def _decode(cursor: str) -> Cursor:
+    return tuple(decode_cursor(cursor, _CURSOR))  # type: ignore[return-value]
+
+
+def timeline_page(ticket: Ticket, limit: int, cursor: str | None, *, before: str | None = None, latest: bool = False) -> dict[str, Any]:
+    """One page of the ticket's timeline, oldest first.
+
+    Forwards from `cursor` (or the start): next_cursor continues (None at the end). Backwards with
+    `latest` (the newest page) or `before` (the page ending just before that cursor): prev_cursor
+    goes on backwards (None at the start). tail_cursor is the last item's, to ask what came after.
+    """
+    backward = latest or before is not None
+    after: Cursor | None = _decode(cursor) if cursor and not backward else None
+    until: Cursor | None = _decode(before) if before else None
     rows: list[tuple[datetime, int, int, _Source, Any]] = []
     for source in SOURCES:
-        for row in db.session.scalars(source.query(ticket, after, limit)).unique():
+        query = source.query(ticket, after, limit)
+        if backward:
+            at_column, id_column = source.columns
+            query = query.order_by(None).order_by(at_column.desc(), id_column.desc())
+            if until is not None:
+                query = query.where(_before(at_column, id_column, source.rank, until))
+        for row in db.session.scalars(query).unique():
             rows.append((source.at(row), source.rank, row.id, source, row))
-    rows.sort(key=lambda r: r[:3])
+    rows.sort(key=lambda r: r[:3], reverse=backward)
     # Each source gave at most limit + 1 rows: more than a page in all means some are left.
     page = rows[:limit]
+    if backward:
+        page.reverse()
     actor_ids = {r[4].actor_id for r in page if isinstance(r[4], AuditEvent) and r[4].actor_id}
     names = {r.id: r.name for r in db.session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(actor_ids)))} if actor_ids else {}
     items = [{"at": at.isoformat(), "id": row_id} | source.item(row, names) for at, _rank, row_id, source, row in page]
-    next_cursor = encode_cursor(list(page[-1][:3])) if len(rows) > limit else None
-    return {"items": items, "next_cursor": next_cursor}
+    more = len(rows) > limit
+    return {
+        "items": items,
+        "next_cursor": encode_cursor(list(page[-1][:3])) if more and not backward else None,
+        "prev_cursor": encode_cursor(list(page[0][:3])) if more and backward else None,
+        "tail_cursor": encode_cursor(list(page[-1][:3])) if page else (cursor if not backward else None),
+    }
