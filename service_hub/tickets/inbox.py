@@ -74,6 +74,8 @@ def build_query(scope: DepartmentScope, agent_id: int, args: dict[str, Any]) -> 
         )
     if "customer_id" in args:
         query = query.where(Ticket.customer_id == args["customer_id"])
+    if args.get("id"):
+        query = query.where(Ticket.id.in_(args["id"]))
     if args.get("channel"):
         query = query.where(Ticket.channel.in_(args["channel"]))
     if args.get("tier"):

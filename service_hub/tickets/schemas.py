@@ -110,6 +110,11 @@ class InboxQuery(Schema):
     department_id = fields.Integer()
     assignee = fields.String(validate=validate.Regexp(r"^(me|none|\d{1,18})$", error="Use me, none or an agent id."))
     customer_id = fields.Integer()
+    id = fields.List(
+        fields.Integer(),
+        validate=validate.Length(max=100),
+        metadata={"description": "only these tickets, if they match the other filters (a live list re-checks changed rows)"},
+    )
     channel = fields.List(fields.Enum(Channel, by_value=True))
     tier = fields.List(fields.Enum(Tier, by_value=True))
     tag = TAG
