@@ -56,10 +56,10 @@ def department_for_function(function: str, ticket: Ticket, tree: DepartmentTree 
     return tree.with_function(centre, function) if centre is not None else None
 
 
-def actor_for(agent: Agent, ticket: Ticket) -> engine.Actor:
+def actor_for(agent: Agent, ticket: Ticket, tree: DepartmentTree | None = None) -> engine.Actor:
     """The functions this agent holds for this case: case_department where it sits, plus what its
     departments do; supervisors act for every department of their centre, admins for all."""
-    tree = DepartmentTree.load()
+    tree = tree or DepartmentTree.load()
     scope = scope_of(agent)
     functions: set[str] = set()
     if scope.all_departments or ticket.department_id in scope.visible_department_ids:
@@ -72,11 +72,18 @@ def actor_for(agent: Agent, ticket: Ticket) -> engine.Actor:
     return engine.Actor(agent_ref=f"agent:{agent.id}", role=agent.role.value, functions=frozenset(functions))
 
 
-def ticket_fields(ticket: Ticket, record: CaseRecord) -> dict[str, Any]:
-    """What guards and required fields see: the ticket's own fields, custom fields, accepted inputs."""
-    overdue = db.session.scalar(
-        select(SlaClock.id).where(SlaClock.ticket_id == ticket.id, SlaClock.breached_at.is_not(None), SlaClock.status == "running").limit(1)
-    )
+def ticket_fields(ticket: Ticket, record: CaseRecord, overdue: bool | None = None) -> dict[str, Any]:
+    """What guards and required fields see: the ticket's own fields, custom fields, accepted inputs.
+    overdue: when the caller already knows (a board reads it for many tickets in one query)."""
+    if overdue is None:
+        overdue = (
+            db.session.scalar(
+                select(SlaClock.id)
+                .where(SlaClock.ticket_id == ticket.id, SlaClock.breached_at.is_not(None), SlaClock.status == "running")
+                .limit(1)
+            )
+            is not None
+        )
     return {
         **(ticket.custom_fields or {}),
         **(record.fields or {}),
@@ -84,7 +91,7 @@ def ticket_fields(ticket: Ticket, record: CaseRecord) -> dict[str, Any]:
         "priority": ticket.priority.name.lower(),
         "tier": ticket.tier.value,
         "channel": ticket.channel.value,
-        "overdue": overdue is not None,
+        "overdue": overdue,
     }
 
 
@@ -258,6 +265,7 @@ def perform(principal: Principal, ticket: Ticket, action: str, inputs: dict[str,
         raise ValidationProblem(
             refused.message, errors=dict(refused.field_errors) or None, code=f"workflow-{refused.code.replace('_', '-')}"
         ) from None
+    left_department = ticket.department_id
     with db.session.no_autoflush:
         stored = {k: v for k, v in inputs.items() if k != DEPARTMENT_INPUT}
         record.fields = {**(record.fields or {}), **stored}
@@ -275,10 +283,22 @@ def perform(principal: Principal, ticket: Ticket, action: str, inputs: dict[str,
     record_event(
         "case.step",
         {"ticket_id": ticket.id, "action": action, "from": before, "to": record.step, "task_id": outcome.task_id},
-        [f"ticket:{ticket.id}", f"department:{ticket.department_id}"],
+        [f"ticket:{ticket.id}", *_board_rooms(ticket, record, definition, left_department)],
     )
     db.session.commit()
     return record
+
+
+def _board_rooms(ticket: Ticket, record: CaseRecord, definition: WorkflowDefinition, left_department: int) -> list[str]:
+    """The departments whose boards a step changes: where the case sits and where it came from, the
+    departments of its countersign tasks, and those whose function owns the step now (a dispatcher)."""
+    ids = {ticket.department_id, left_department}
+    ids |= {int(t.department_ref.partition(":")[2]) for t in _state(record).tasks.values() if t.department_ref}
+    owner = definition.step(record.step).owner
+    if owner is not None:
+        tree = DepartmentTree.load()
+        ids |= {d for f in owner.functions - {"case_department"} if (d := department_for_function(f, ticket, tree)) is not None}
+    return [f"department:{d}" for d in sorted(ids)]
 
 
 def _move(principal: Principal, ticket: Ticket, raw: object) -> None:

@@ -10,8 +10,11 @@ from flask_smorest import Blueprint
 from service_hub.auth.principal import current_principal, require
 from service_hub.auth.scope import scope_of
 from service_hub.casework import assignment
+from service_hub.casework.department_tasks import department_tasks
 from service_hub.casework.queue_reads import QueueConfig
 from service_hub.casework.queue_schemas import (
+    DepartmentTasksPage,
+    DepartmentTasksQuery,
     PresenceResult,
     PresenceUpdate,
     QueuePage,
@@ -64,6 +67,18 @@ class DepartmentQueue(MethodView):
         """The department's waiting (unassigned, active) tickets, best queue score first, with the score's parts."""
         agent = current_principal().agent
         return assignment.department_queue(scope_of(agent), department_id, args["limit"])
+
+
+@blp.route("/departments/<int:department_id>/tasks")
+class DepartmentTasks(MethodView):
+    @require("tickets:read")
+    @blp.arguments(DepartmentTasksQuery, location="query")
+    @blp.response(200, DepartmentTasksPage)
+    def get(self, args: dict[str, Any], department_id: int) -> dict[str, Any]:
+        """The department's case work (its board): cases dispatched to it, its countersign tasks and the
+        steps its functions own (returns, extension requests), nearest due first, with the actions you may take."""
+        agent = current_principal().agent
+        return department_tasks(agent, scope_of(agent), department_id, args["state"], args["limit"])
 
 
 @blp.route("/departments/<int:department_id>/queue-settings")

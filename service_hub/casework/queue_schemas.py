@@ -79,3 +79,54 @@ class QueueSettingsUpdate(Schema):
     strategy = fields.Enum(Strategy, by_value=True, required=True)
     tier_matching = fields.Enum(SeniorPolicy, by_value=True, required=True)
     auto_assign = fields.Boolean(required=True)
+
+
+class DepartmentTasksQuery(Schema):
+    state = fields.String(
+        load_default="open", validate=validate.OneOf(["open", "closed", "all"]), metadata={"description": "of countersign tasks"}
+    )
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=200))
+
+
+class BoardDepartment(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class BoardClock(Schema):
+    kind = fields.String()
+    status = fields.String()
+    started_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True)
+
+
+class BoardAction(Schema):
+    action = fields.String()
+    name = fields.String()
+    required_fields = fields.List(fields.String())
+    needs_task = fields.Boolean()
+
+
+class BoardItem(Schema):
+    ticket_id = fields.Integer()
+    number = fields.Integer()
+    subject = fields.String()
+    priority = fields.String()
+    version = fields.Integer(metadata={"description": "send it with the case action"})
+    department_id = fields.Integer(metadata={"description": "where the case sits now"})
+    kind = fields.String(metadata={"description": "case (a step awaiting this department) or countersign (a task)"})
+    task_key = fields.String(allow_none=True)
+    lead = fields.Boolean(allow_none=True)
+    state = fields.String(metadata={"description": "open or suspended for a case; open, done, returned or cancelled for a task"})
+    workflow_name = fields.String()
+    step = fields.String()
+    step_name = fields.String()
+    since = fields.DateTime()
+    from_department = fields.Nested(BoardDepartment, allow_none=True)
+    clock = fields.Nested(BoardClock, allow_none=True, metadata={"description": "the step's or the task's deadline"})
+    actions = fields.List(fields.Nested(BoardAction), metadata={"description": "what you may do on this item now"})
+
+
+class DepartmentTasksPage(Schema):
+    department_id = fields.Integer()
+    items = fields.List(fields.Nested(BoardItem))
