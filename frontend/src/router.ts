@@ -2,6 +2,7 @@
 // Each feature adds its routes here (one block per feature).
 import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
 
+import { adminRoute } from "@/features/admin/routes";
 import { useSessionStore } from "@/stores/session";
 
 declare module "vue-router" {
@@ -23,9 +24,15 @@ const routes: RouteRecordRaw[] = [
   // --- inbox (agent workspace) ---
   { path: "/inbox/:view?", name: "inbox", component: () => import("@/features/inbox/InboxView.vue"), meta: { title: "nav.inbox" } },
   // --- case view and customer 360 ---
+  { path: "/tickets/:id(\\d+)", name: "ticket", component: () => import("@/features/case/CaseView.vue"), meta: { title: "case.page" } },
+  { path: "/customers/:id(\\d+)", name: "customer", component: () => import("@/features/customer/CustomerView.vue"), meta: { title: "customer.title" } },
+  { path: "/notifications", name: "notifications", component: () => import("@/features/notifications/NotificationsView.vue"), meta: { title: "notifications.title" } },
   // --- department board ---
+  { path: "/board", name: "board", component: () => import("@/features/board/BoardView.vue"), meta: { title: "board.title" } },
   // --- supervisor dashboard ---
+  { path: "/supervisor", name: "supervisor", component: () => import("@/features/supervisor/SupervisorView.vue"), meta: { supervisor: true, title: "supervisor.title" } },
   // --- administration ---
+  adminRoute,
   { path: "/:pathMatch(.*)*", redirect: { name: "inbox" } },
 ];
 

@@ -4,6 +4,13 @@
 import { createI18n } from "vue-i18n";
 
 import { coreMessages } from "./core";
+import { customerMessages } from "@/features/customer/messages";
+import { notificationsMessages } from "@/features/notifications/messages";
+import { inboxMessages } from "@/features/inbox/messages";
+import { caseMessages } from "@/features/case/messages";
+import { boardMessages } from "@/features/board/messages";
+import { supervisorMessages } from "@/features/supervisor/messages";
+import { adminMessages } from "@/features/admin/messages";
 import type { MessageTree } from "./types";
 
 export type Locale = "zh-CN" | "en";
@@ -11,7 +18,16 @@ export const LOCALES: Locale[] = ["zh-CN", "en"];
 const STORAGE_KEY = "service-hub.locale";
 
 // Feature catalogues: one line per feature, { en: {...}, "zh-CN": {...} } under its own namespace.
-const FEATURE_MESSAGES: Array<Record<Locale, MessageTree>> = [coreMessages];
+const FEATURE_MESSAGES: Array<Record<Locale, MessageTree>> = [
+  coreMessages,
+  customerMessages,
+  notificationsMessages,
+  inboxMessages,
+  caseMessages,
+  boardMessages,
+  supervisorMessages,
+  adminMessages,
+];
 
 export function registerMessages(messages: Record<Locale, MessageTree>): void {
   for (const locale of LOCALES) i18n.global.mergeLocaleMessage(locale, messages[locale]);
