@@ -24,7 +24,16 @@ from service_hub.org.models import Agent, Role
 
 # Endpoints reachable without credentials. Everything else answers 401 to strangers.
 PUBLIC_ENDPOINTS = frozenset(
-    {"health.healthz", "health.readyz", "Auth.Login", "Auth.CsrfToken", "frontend.index", "frontend.client_route", "frontend.asset", "static"}
+    {
+        "health.healthz",
+        "health.readyz",
+        "Auth.Login",
+        "Auth.CsrfToken",
+        "frontend.index",
+        "frontend.client_route",
+        "frontend.asset",
+        "static",
+    }
     # Provider webhooks (issue 3): the provider's signature is checked in service_hub.inbound.webhooks.
     | {"channel_hooks.message", "channel_hooks.status"}
     | {"voice_hooks.call"}  # issue 3, the hotline: Twilio Voice's IVR webhook (service_hub.inbound.voice_webhooks)
