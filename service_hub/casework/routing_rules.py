@@ -331,6 +331,41 @@ def route_new_ticket(actor: Agent, data: Mapping[str, Any], customer: Customer) 
         ) from None
 
 
+def route_inbound_ticket(account_slug: str, default_department_id: int, data: Mapping[str, Any], customer: Customer) -> RoutedTicket | None:
+    """Where a customer's new contact on a channel goes (issue 3): a stored rule with conditions
+    that matches it (by account, keywords, tier...) decides; otherwise None, and the ticket stays in
+    the account's default department, which an admin chose for that account. The set's
+    unconditional default rule is about tickets opened by agents; for a channel, the account's own
+    default department is the more specific answer. Functions resolve in the account department's centre."""
+    rows = list_rules()
+    if not rows:
+        return None
+    message = data.get("message") or {}
+    item = RoutingInput(
+        channel=data["channel"].value,
+        received_at=message.get("created_at") or utcnow(),
+        account=account_slug,
+        category=data.get("category"),
+        subject=data["subject"],
+        body=(message.get("body_text") or "").strip(),
+        language=customer.language,
+        tier=RoutingTier(customer.tier.value),
+        attributes=dict(customer.attributes or {}),
+    )
+    centre_id = DepartmentTree.load().centre_of(default_department_id)
+    centre = db.session.get(Department, centre_id) if centre_id is not None else None
+    try:
+        decision = route([rule_of(row) for row in rows], item)
+        if decision.rule.conditions.is_unconditional:
+            return None
+        department, used_centre, reason = resolve_department(decision.rule, centre)
+    except (RuleSetError, ValidationError, ValidationProblem) as exc:
+        # A contact must never be lost to a rule that cannot be applied: the account's default holds.
+        log.error("inbound routing for account %s failed, using its default department: %s", account_slug, exc)
+        return None
+    return RoutedTicket(decision, False, department, used_centre, reason)
+
+
 def dry_run(actor: Agent, data: Mapping[str, Any]) -> dict[str, Any]:
     """Which rule a ticket like this would match, where it would go, and why."""
     customer = _visible_customer(actor, data["customer_id"]) if "customer_id" in data else None

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from channels.base import InboundMessage
 from channels.consent import START, STOP
+from service_hub.casework import routing_rules
 from service_hub.core.errors import ValidationProblem
 from service_hub.core.extensions import db
 from service_hub.customers.identities import normalise_identity
@@ -111,6 +112,12 @@ def deliver(inbound: InboundMessage, account: ChannelAccount, record: InboundRec
         "channel": _TICKET_CHANNEL.get(inbound.channel, Channel.API),
         "message": message_data,
     }
-    ticket, message = ticket_operations.open_inbound_ticket(customer, data, account.default_department_id)
+    # Routing rules with conditions (an account, keywords, a tier...) may send it elsewhere.
+    routed = routing_rules.route_inbound_ticket(account.slug, account.default_department_id, data, customer)
+    if routed is not None:
+        data = routed.ticket_data(data)
+    ticket, message = ticket_operations.open_inbound_ticket(customer, data, data.get("department_id", account.default_department_id))
+    if routed is not None:
+        audit(None, "ticket.routed", ticket_id=ticket.id, after=routed.audit_after())
     db.session.add(ChannelConversation(account_id=account.id, address=identity.value, identity_id=identity.id, ticket_id=ticket.id))
     return ticket, message
