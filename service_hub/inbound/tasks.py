@@ -11,12 +11,14 @@ from celery import shared_task
 from service_hub.inbound import imap_poller, outbound, processing, sweeper
 
 
-@shared_task(name="inbound.process", acks_late=True, reject_on_worker_lost=True)
+# ignore_result: the outcome lives in inbound_records; nobody reads a Celery result, and writing one
+# to Redis costs a round trip per message (BENCHMARKS.md section 12).
+@shared_task(name="inbound.process", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def process_inbound_task(record_id: int) -> str:
     return processing.process_record(record_id)
 
 
-@shared_task(name="outbound.send", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="outbound.send", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def send_outbound_task(delivery_id: int) -> str:
     return outbound.send_delivery(delivery_id)
 
