@@ -284,11 +284,7 @@ def remove_identity(principal: Principal, customer_id: int, identity_id: int) ->
 
 
 def merge_customers(principal: Principal, target_id: int, source_id: int) -> Customer:
-    """Merge source into target, losing nothing; the source stays as a tombstone pointing at target.
-
-    Identities, tickets and authored messages move with one UPDATE each; empty fields of the
-    target are filled from the source, notes are joined and attributes merged (target wins).
-    """
+    """Merge source into target on a supervisor's or admin's request (see _merge); one transaction."""
     if principal.agent.role not in MERGE_ROLES:
         raise Forbidden("Only supervisors and admins may merge customers.")
     if source_id == target_id:
@@ -317,7 +313,74 @@ def merge_customers(principal: Principal, target_id: int, source_id: int) -> Cus
         raise Conflict(
             f"Customer {source.id} was already merged into customer {source.merged_into_id}.", errors={"source_id": ["Already merged."]}
         )
+    _merge(target, source, principal)
+    _commit()
+    return target
 
+
+# Rounds of following tombstones while locking: pointers are one step long, so two suffice unless
+# merges race; a third miss raises and the inbox retries the contact.
+_LOCK_ROUNDS = 3
+
+
+def lock_live_customers(customer_ids: set[int]) -> dict[int, Customer]:
+    """Lock these customers and the survivors of any tombstones among them, in id order, re-read fresh.
+
+    Returns {asked id: its live customer (itself, or the survivor it was merged into)}; an id that
+    does not exist is left out. The same row locks as merge_customers, so a merge and whoever holds
+    these locks run one after the other. Caller commits.
+    """
+    ids = set(customer_ids)
+    for _ in range(_LOCK_ROUNDS):
+        rows = db.session.scalars(
+            select(Customer)
+            .where(Customer.id.in_(sorted(ids)))
+            .order_by(Customer.id)
+            .with_for_update(of=Customer)
+            .execution_options(populate_existing=True)
+        ).all()
+        by_id = {c.id: c for c in rows}
+        live: dict[int, Customer] = {}
+        for asked in customer_ids:
+            customer = by_id.get(asked)
+            if customer is not None and customer.merged_into_id is not None:
+                customer = by_id.get(customer.merged_into_id)
+                if customer is None or customer.merged_into_id is not None:
+                    break  # a survivor not locked yet (or merged on since): lock it in the next round
+            if customer is not None:
+                live[asked] = customer
+        else:
+            return live
+        ids |= {c.merged_into_id for c in by_id.values() if c.merged_into_id is not None}
+    raise Conflict(f"Customers {sorted(customer_ids)} kept being merged while being locked; try again.")
+
+
+def merge_verified(first_id: int, second_id: int, reason: str) -> Customer | None:
+    """A merge the system makes on verified evidence that two customers are one person; caller commits.
+
+    Both are locked in id order (tombstones followed to their survivors); the older customer (lower
+    id) survives. Returns the survivor, or None if either is gone; if a concurrent contact already
+    merged them, nothing more happens and the survivor is returned. Audited with the reason, as the system.
+    """
+    live = lock_live_customers({first_id, second_id})
+    if len(live) < 2:
+        return None
+    survivors = sorted({c.id: c for c in live.values()}.values(), key=lambda c: c.id)
+    if len(survivors) == 1:
+        return survivors[0]
+    target, source = survivors
+    _merge(target, source, None, reason=reason)
+    return target
+
+
+def _merge(target: Customer, source: Customer, actor: Principal | None, reason: str | None = None) -> dict[str, Any]:
+    """Merge source into target, losing nothing; the source stays as a tombstone pointing at target.
+
+    Both rows must be locked and live. Identities, tickets and authored messages move with one
+    UPDATE each; empty fields of the target are filled from the source, notes are joined and
+    attributes merged (target wins). Audited on both by the actor (None: the system) with the
+    reason if given, and announced in the outbox. The caller commits.
+    """
     identity_ids = list(
         db.session.scalars(
             update(ContactIdentity)
@@ -376,12 +439,12 @@ def merge_customers(principal: Principal, target_id: int, source_id: int) -> Cus
         "message_count": messages_moved,
         **value_moved,
     }
-    audit(principal, "customer.merged", customer_id=target.id, before=before, after=after | moved)
-    audit(principal, "customer.merged", customer_id=source.id, before={"merged_into_id": None}, after={"merged_into_id": target.id} | moved)
-    record_event(
-        "customer.merged",
-        {"target_id": target.id, "source_id": source.id, "identity_ids": identity_ids, "ticket_ids": ticket_ids},
-        rooms=[f"customer:{target.id}", f"customer:{source.id}"],
-    )
-    _commit()
-    return target
+    if reason is not None:
+        moved["reason"] = reason
+    audit(actor, "customer.merged", customer_id=target.id, before=before, after=after | moved)
+    audit(actor, "customer.merged", customer_id=source.id, before={"merged_into_id": None}, after={"merged_into_id": target.id} | moved)
+    payload: dict[str, Any] = {"target_id": target.id, "source_id": source.id, "identity_ids": identity_ids, "ticket_ids": ticket_ids}
+    if reason is not None:
+        payload["reason"] = reason
+    record_event("customer.merged", payload, rooms=[f"customer:{target.id}", f"customer:{source.id}"])
+    return moved
