@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic and the tests see the whole schema."""
 
 from service_hub.auth.models import ApiToken
+from service_hub.canned.models import CannedResponse  # issue 7: canned responses
 from service_hub.casework.models import (
     BusinessCalendarRow,
     CaseRecord,
@@ -38,6 +39,7 @@ __all__ = [
     "AuditEvent",
     "BusinessCalendarRow",
     "CallRecord",
+    "CannedResponse",  # issue 7: canned responses
     "CaseRecord",
     "CaseTask",
     "ChannelAccount",

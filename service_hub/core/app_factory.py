@@ -124,6 +124,7 @@ def _socketio_async_mode() -> str:
 
 def _register_blueprints(app: Flask) -> None:
     from service_hub.auth.api import blp as auth_blp
+    from service_hub.canned.api import blp as canned_blp  # issue 7: canned responses
     from service_hub.casework.case_api import blp as cases_blp
     from service_hub.casework.queue_api import blp as queues_blp
     from service_hub.casework.reports_api import blp as reports_blp
@@ -146,6 +147,8 @@ def _register_blueprints(app: Flask) -> None:
     blueprints += (value_imports_blp, value_blp, collab_blp)
     blueprints += (channels_blp,)  # issue 3: channel accounts and dead letters
     for blp in blueprints:
+    blueprints += (calls_blp,)  # issue 3, the hotline: POST /tickets/<id>/calls
+    blueprints += (canned_blp,)  # issue 7: canned responses
         ext.api.register_blueprint(blp)
     app.register_blueprint(channel_hooks)  # issue 3: provider webhooks, public and signed
     app.register_blueprint(voice_hooks)  # issue 3, the hotline: Twilio Voice IVR answered in TwiML

@@ -9,6 +9,7 @@ const views = {
   sla: () => import("./SlaView.vue"),
   workflows: () => import("./WorkflowsView.vue"),
   value: () => import("./ValueView.vue"),
+  canned: () => import("./CannedView.vue"),
 };
 
 export const adminRoute: RouteRecordRaw = {
