@@ -9,20 +9,31 @@ Digits in the form) and of the account's settings:
 A wrong key repeats the menu. Status, recording and transcription callbacks come to the generic
 /hooks/phone/twilio/<slug>/status and are parsed into CallEvents like any other record.
 Signatures are X-Twilio-Signature, checked by the twilio package's RequestValidator.
+
+Call-backs (click-to-call), ``place_call``: an agent calls a customer back through the hotline.
+POST {api_base_url}/2010-04-01/Accounts/{AccountSid}/Calls.json (form, Basic auth SID:token)
+places a call to the AGENT's phone (E.164 or ``client:<identity>`` for a Twilio Client softphone)
+from the hotline's number, with inline TwiML: when the agent answers, Twilio runs
+``<Dial callerId="{hotline}"><Number>{customer}</Number></Dial>`` and rings the customer, who sees
+the hotline's number. Both legs report progress: the agent's leg through StatusCallback on the
+request (``?leg=agent``), the customer's leg through the <Number>'s statusCallback
+(``?leg=customer``; Twilio adds ParentCallSid, the agent leg's CallSid). ``parse_call_status``
+reads either into a CallProgress; the customer's leg says whether the call-back reached them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import ClassVar
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
 
-from twilio.twiml.voice_response import Enqueue, Gather, VoiceResponse
+from twilio.twiml.voice_response import Dial, Enqueue, Gather, VoiceResponse
 
 from channels.base import (
     DeliveryUpdate,
@@ -37,7 +48,7 @@ from channels.base import (
     WebhookRequest,
 )
 from channels.sanitize import clean_text, single_line
-from channels.sms.twilio_sms import TwilioSms, parse_form
+from channels.sms.twilio_sms import DEFAULT_API_BASE_URL, TwilioSms, parse_form
 from channels.voice.events import CallEvent, CallEventType
 
 # TaskRouter serves higher priorities first: diamond and gold callers jump the queue.
@@ -164,7 +175,8 @@ class TwilioVoice:
     kind: ClassVar[str] = "phone.twilio"
     family: ClassVar[str] = "phone"
     credential_fields: ClassVar[tuple[str, ...]] = ("account_sid", "auth_token")
-    setting_fields: ClassVar[tuple[str, ...]] = ("ivr_departments", "workflow_sid", "webhook_base_url")
+    # from_number: the hotline's number, the caller id of call-backs; api_base_url: Twilio or a compatible API.
+    setting_fields: ClassVar[tuple[str, ...]] = ("ivr_departments", "workflow_sid", "webhook_base_url", "from_number", "api_base_url")
 
     def verify(self, request: WebhookRequest, credentials: Mapping[str, str], settings: Mapping[str, str]) -> None:
         TwilioSms().verify(request, credentials, settings)  # the same X-Twilio-Signature scheme
@@ -248,3 +260,162 @@ class TwilioVoice:
         self, message: OutboundMessage, credentials: Mapping[str, str], settings: Mapping[str, str], transport: HttpTransport
     ) -> SendResult:
         raise SendError("The hotline does not send text messages; reply on another channel.", permanent=True)
+
+    def place_call(
+        self,
+        to: str,
+        from_: str,
+        agent: str,
+        status_callback_url: str | None,
+        credentials: Mapping[str, str],
+        settings: Mapping[str, str],
+        transport: HttpTransport,
+    ) -> PlacedCall:
+        return place_call(to, from_, agent, status_callback_url, credentials, settings, transport)
+
+
+# --- call-backs (click-to-call) -------------------------------------------------------------------
+
+CALL_STATUS_EVENTS = "initiated ringing answered completed"
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_CLIENT = re.compile(r"^client:[A-Za-z0-9_.@-]{1,64}$")
+_CALL_STATUSES = ("queued", "initiated", "ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled")
+ENDED_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    call_sid: str
+    status: str  # Twilio's first status, usually "queued"
+
+
+@dataclass(frozen=True)
+class CallProgress:
+    """One status callback of a call-back's leg."""
+
+    call_sid: str
+    parent_call_sid: str | None  # set on the customer's leg (the <Dial>ed <Number>)
+    status: str  # queued, initiated, ringing, in-progress, completed, busy, no-answer, failed, canceled
+    duration: int | None  # CallDuration, on the final callback: seconds of this leg once answered
+    occurred_at: datetime | None  # Timestamp, if Twilio sent it
+    sequence: int | None
+    error_code: str | None = None
+
+    @property
+    def call_back_sid(self) -> str:
+        """The CallSid Calls.json answered with: the agent leg's, whichever leg this reports."""
+        return self.parent_call_sid or self.call_sid
+
+    @property
+    def customer_leg(self) -> bool:
+        return self.parent_call_sid is not None
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED_STATUSES
+
+
+def is_dialable(number: str) -> bool:
+    """An E.164 number, or a Twilio Client identity (``client:alice``) for a softphone agent."""
+    return bool(_E164.match(number) or _CLIENT.match(number))
+
+
+def with_leg(url: str, leg: str) -> str:
+    parts = urlsplit(url)
+    query = urlencode([*parse_qs(parts.query).items(), ("leg", [leg])], doseq=True)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def click_to_call_twiml(customer: str, caller_id: str, customer_status_url: str | None) -> str:
+    """What runs once the agent answered: ring the customer with the hotline as caller id."""
+    response = VoiceResponse()
+    dial = Dial(caller_id=caller_id)
+    if customer_status_url:
+        dial.number(customer, status_callback=customer_status_url, status_callback_event=CALL_STATUS_EVENTS, status_callback_method="POST")
+    else:
+        dial.number(customer)
+    response.append(dial)
+    return str(response)
+
+
+def place_call(
+    to: str,
+    from_: str,
+    agent: str,
+    status_callback_url: str | None,
+    credentials: Mapping[str, str],
+    settings: Mapping[str, str],
+    transport: HttpTransport,
+) -> PlacedCall:
+    """Call the agent at ``agent`` from the hotline ``from_``; once answered, dial the customer ``to``.
+
+    Returns Twilio's CallSid (of the agent's leg). SendError: permanent for a 4xx (the provider's
+    message in it), transient for 429, 5xx or an unreachable API."""
+    sid, token = credentials.get("account_sid", ""), credentials.get("auth_token", "")
+    if not sid or not token:
+        raise SendError("The account has no Account SID or auth token.", permanent=True)
+    if not _E164.match(to):
+        raise SendError(f"The customer's number {to[:32]!r} is not in E.164.", permanent=True)
+    if not _E164.match(from_):
+        raise SendError(f"The hotline's number {from_[:32]!r} is not in E.164.", permanent=True)
+    if not is_dialable(agent):
+        raise SendError(f"The agent's number {agent[:32]!r} is neither E.164 nor client:<identity>.", permanent=True)
+    base = (settings.get("api_base_url") or DEFAULT_API_BASE_URL).rstrip("/")
+    url = f"{base}/2010-04-01/Accounts/{quote(sid, safe='')}/Calls.json"
+    customer_url = with_leg(status_callback_url, "customer") if status_callback_url else None
+    fields = {"To": agent, "From": from_, "Twiml": click_to_call_twiml(to, from_, customer_url)}
+    if status_callback_url:
+        fields |= {
+            "StatusCallback": with_leg(status_callback_url, "agent"),
+            "StatusCallbackEvent": CALL_STATUS_EVENTS,
+            "StatusCallbackMethod": "POST",
+        }
+    try:
+        response = transport.post_form(url, fields, auth=(sid, token), headers={"Accept": "application/json"}, timeout=15.0)
+    except OSError as exc:
+        raise SendError(f"Twilio could not be reached: {exc}", permanent=False) from None
+    payload = _json(response.body)
+    if response.status in (200, 201):
+        call_sid = single_line(str(payload.get("sid") or ""), 64)
+        if not call_sid:
+            raise SendError("Twilio answered without a CallSid.", permanent=False)
+        return PlacedCall(call_sid=call_sid, status=single_line(str(payload.get("status") or "queued"), 16).lower())
+    code = single_line(str(payload.get("code") or ""), 16) or None
+    message = single_line(str(payload.get("message") or ""), 300)
+    detail = f"Twilio answered {response.status}" + (f" (error {code}: {message})" if code else f": {message}" if message else "")
+    transient = response.status == 429 or response.status >= 500
+    raise SendError(detail, permanent=not transient, code=code)
+
+
+def parse_call_status(fields: Mapping[str, str]) -> CallProgress:
+    """A call status callback's form fields; PayloadError without a CallSid or with an unknown CallStatus."""
+    sid = single_line(fields.get("CallSid", ""), 64)
+    if not sid:
+        raise PayloadError("The call status callback has no CallSid.")
+    status = single_line(fields.get("CallStatus", ""), 24).strip().lower()
+    if status not in _CALL_STATUSES:
+        raise PayloadError(f"Unknown CallStatus {status!r}.")
+    occurred = None
+    if fields.get("Timestamp"):
+        try:
+            occurred = parsedate_to_datetime(fields["Timestamp"]).astimezone(UTC)
+        except (TypeError, ValueError):
+            occurred = None
+    duration = _int(fields.get("CallDuration"))
+    return CallProgress(
+        call_sid=sid,
+        parent_call_sid=single_line(fields.get("ParentCallSid", ""), 64) or None,
+        status=status,
+        duration=max(duration, 0) if duration is not None else None,
+        occurred_at=occurred,
+        sequence=_int(fields.get("SequenceNumber")),
+        error_code=single_line(fields.get("ErrorCode", ""), 16) or None,
+    )
+
+
+def _json(body: bytes) -> dict[str, object]:
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -135,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
     from service_hub.customers.api import blp as customers_blp
     from service_hub.frontend_host import frontend
     from service_hub.inbound.api import blp as channels_blp
+    from service_hub.inbound.callback_api import blp as calls_blp  # issue 3, the hotline: call-backs
     from service_hub.inbound.voice_webhooks import voice_hooks  # issue 3, the hotline
     from service_hub.inbound.webhooks import hooks as channel_hooks
     from service_hub.org.api import blp as org_blp
@@ -146,9 +147,9 @@ def _register_blueprints(app: Flask) -> None:
     blueprints = (auth_blp, tickets_blp, customers_blp, org_blp, cases_blp, reports_blp, routing_blp, queues_blp, sla_blp, workflows_blp)
     blueprints += (value_imports_blp, value_blp, collab_blp)
     blueprints += (channels_blp,)  # issue 3: channel accounts and dead letters
-    for blp in blueprints:
     blueprints += (calls_blp,)  # issue 3, the hotline: POST /tickets/<id>/calls
     blueprints += (canned_blp,)  # issue 7: canned responses
+    for blp in blueprints:
         ext.api.register_blueprint(blp)
     app.register_blueprint(channel_hooks)  # issue 3: provider webhooks, public and signed
     app.register_blueprint(voice_hooks)  # issue 3, the hotline: Twilio Voice IVR answered in TwiML

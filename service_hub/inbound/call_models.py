@@ -13,6 +13,9 @@ from service_hub.core.types import JSONDocument, UTCDateTime, str_enum, utcnow
 
 
 class CallStatus(enum.StrEnum):
+    # Declaration order is the inbound forward-only order (voice._advance); an outbound call-back's
+    # status is recomputed from its facts instead (callback.py).
+    DIALING = "dialing"  # a call-back requested, Twilio not yet ringing anyone
     RINGING = "ringing"
     IN_IVR = "in_ivr"
     QUEUED = "queued"
@@ -20,6 +23,11 @@ class CallStatus(enum.StrEnum):
     COMPLETED = "completed"  # answered, then ended
     MISSED = "missed"  # ended without an answer
     VOICEMAIL = "voicemail"
+    FAILED = "failed"  # a call-back the provider refused or could not place (error says why)
+
+
+# A call-back's provider_call_id until Twilio answers with the CallSid (unique per record).
+PENDING_PREFIX = "pending:"
 
 
 class CallRecord(db.Model):
@@ -52,6 +60,8 @@ class CallRecord(db.Model):
     voicemail_url: Mapped[str | None] = mapped_column(String(2000))
     transcript: Mapped[str | None] = mapped_column(Text)
     end_cause: Mapped[str | None] = mapped_column(String(32))
+    # Why a call-back failed, in the provider's words (e.g. "Twilio answered 400 (error 21217: ...)").
+    error: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[CallStatus] = mapped_column(str_enum(CallStatus, 16), default=CallStatus.RINGING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -61,7 +71,7 @@ class CallRecord(db.Model):
             return value.isoformat() if value else None
 
         return {
-            "call_id": self.provider_call_id,
+            "call_id": None if self.provider_call_id.startswith(PENDING_PREFIX) else self.provider_call_id,
             "status": self.status.value,
             "direction": self.direction,
             "from": self.from_number,
@@ -79,4 +89,5 @@ class CallRecord(db.Model):
             "voicemail_url": self.voicemail_url,
             "transcript": self.transcript,
             "end_cause": self.end_cause,
+            "error": self.error,
         }

@@ -11,6 +11,7 @@ stored timestamps.
   ended           the talk time; answered: the customer's open phone ticket gets a message
                   summarising the call (or a new ticket); unanswered: a call-back ticket
   recording, voicemail, transcript   attached to the record; a voicemail also asks for a call-back
+Status callbacks of an agent's call-back (outbound, ?leg= in the URL) go to service_hub.inbound.callback.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from service_hub.core.outbox import record_event
 from service_hub.core.types import utcnow
 from service_hub.customers.identities import normalise_identity
 from service_hub.customers.models import ContactIdentity, Customer, IdentityKind
-from service_hub.inbound import contacts
+from service_hub.inbound import callback, contacts
 from service_hub.inbound.call_models import CallRecord, CallStatus
 from service_hub.inbound.models import ChannelAccount, ChannelConversation, InboundRecord
 from service_hub.org.models import Agent
@@ -47,6 +48,9 @@ EXCERPT_CHARS = 120
 
 
 def handle_record(record: InboundRecord) -> None:
+    if callback.is_call_back_status(record):  # a leg of an agent's call-back (service_hub.inbound.callback)
+        callback.handle_status(record)
+        return
     account = record.account
     adapter = registry.adapter_for(account.kind)
     if not isinstance(adapter, VoiceAdapter):
