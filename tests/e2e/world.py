@@ -84,6 +84,7 @@ def seed_main() -> None:
         }
         _seed_customer(ids)
         _seed_supervisor(ids)
+        _seed_scenario(ids)
     print(json.dumps(ids), flush=True)
 
 
@@ -236,3 +237,58 @@ def _seed_supervisor(ids: dict[str, object]) -> None:
             "sue_token": token,
         }
     )
+
+
+# --- the issue's end-to-end story (tests/e2e/test_scenario.py) -----------------------------------
+SCENARIO_PHONE = "+8613500135000"  # a number of its own: other tests text from theirs
+SCENARIO_SUBJECT = "Billed for an SMS bundle I cancelled"
+
+
+def _seed_scenario(ids: dict[str, object]) -> None:
+    """A complaint that came in by SMS three days ago, registered by the front line and forwarded to
+    dispatch, with its SMS conversation (the account and the customer's number): the customer's next
+    SMS lands on it. A new SMS opens a general enquiry, which has no dispatch; this is the case a
+    customer's SMS can reach that a dispatcher sends to the back office. Older than every other
+    active ticket, so it is on no first page sorted by last activity until the customer writes."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from service_hub.auth.principal import Principal
+    from service_hub.casework import case_engine
+    from service_hub.core.extensions import db
+    from service_hub.customers.identities import normalise_identity
+    from service_hub.customers.models import IdentityKind
+    from service_hub.inbound.models import ChannelConversation
+    from service_hub.org.models import Agent, Department
+    from service_hub.tickets.models import Channel, Message, Ticket
+    from service_hub.tickets.operations import create_ticket
+    from tests.factories import CustomerFactory, IdentityFactory
+
+    front, ada = db.session.get(Department, ids["front"]), db.session.get(Agent, ids["ada"])
+    assert front is not None and ada is not None
+    customer = CustomerFactory(name="Wang Fang")
+    identity = IdentityFactory(customer=customer, kind=IdentityKind.PHONE, value=normalise_identity(IdentityKind.PHONE, SCENARIO_PHONE))
+    db.session.commit()
+    principal = Principal(agent=ada, via="system")
+    complaint = create_ticket(
+        principal,
+        {
+            "subject": SCENARIO_SUBJECT,
+            "channel": Channel.SMS,
+            "department_id": front.id,
+            "customer_id": customer.id,
+            "custom_fields": {"category": "complaint", "summary": "SMS bundle cancelled on the 1st, billed again on the 5th"},
+            "message": {"body_text": "I cancelled the SMS bundle on the 1st and you billed me again on the 5th."},
+        },
+    )
+    db.session.add(
+        ChannelConversation(account_id=ids["sms_account"], address=identity.value, identity_id=identity.id, ticket_id=complaint.id)
+    )
+    db.session.commit()
+    case_engine.perform(principal, complaint, "forward", {}, None, complaint.version)  # commits
+    then = datetime.now(UTC) - timedelta(days=3)
+    db.session.execute(sa.update(Ticket).where(Ticket.id == complaint.id).values(created_at=then, updated_at=then, last_message_at=then))
+    db.session.execute(sa.update(Message).where(Message.ticket_id == complaint.id).values(created_at=then))
+    db.session.commit()
+    ids.update({"sc_ticket": complaint.id, "sc_number": complaint.number, "sc_customer": customer.id})

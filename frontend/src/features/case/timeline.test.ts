@@ -3,7 +3,7 @@ import { ref } from "vue";
 
 import type { TimelineItem } from "./api";
 import { fakeFetch } from "./testing";
-import { lastMessageId, mergeItems } from "./timeline";
+import { furtherDelivery, lastMessageId, mergeItems } from "./timeline";
 import { useTimeline } from "./useTimeline";
 
 const at = (minute: number) => new Date(Date.UTC(2026, 2, 2, 9, minute)).toISOString();
@@ -24,6 +24,17 @@ describe("merging timeline entries", () => {
     expect(merged.find((i) => i.id === 11)?.delivery_status).toBe("delivered");
     // A note and a message never share an id (one table), but a step may share a message's id.
     expect(mergeItems([msg(7, 1)], [msg(7, 1, "workflow_step")])).toHaveLength(2);
+  });
+
+  it("never takes a delivery report back: a copy fetched before the report keeps the further status", () => {
+    const sent = { ...msg(11, 21), delivery_status: "sent" };
+    const stale = { ...msg(11, 21), delivery_status: "queued", body_text: "edited" };
+    const merged = mergeItems([sent], [stale]);
+    expect(merged[0]).toMatchObject({ delivery_status: "sent", body_text: "edited" });
+    expect(mergeItems([sent], [{ ...sent, delivery_status: "delivered" }])[0].delivery_status).toBe("delivered");
+    expect(furtherDelivery("sent", "failed")).toBe("failed");
+    expect(furtherDelivery("read", "delivered")).toBe("read");
+    expect(furtherDelivery(undefined, "queued")).toBe("queued");
   });
 
   it("says the newest customer-visible message as the one seen, skipping notes and events", () => {
@@ -66,6 +77,27 @@ describe("useTimeline", () => {
     // The next live fetch starts from the last tail, not the first.
     await timeline.refreshTail();
     expect(calls.at(-1)?.url).toContain("cursor=T3");
+  });
+
+  it("keeps a delivery report that arrives before its message is shown, and applies it when the message comes", async () => {
+    let tail = 0;
+    fakeFetch({
+      "GET /api/v1/tickets/7/timeline": (call) => {
+        const q = new URL(call.url, "http://x").searchParams;
+        if (q.get("latest")) return { body: { items: [msg(10, 20)], next_cursor: null, prev_cursor: null, tail_cursor: "T1" } };
+        tail += 1;
+        // The reply as read before the provider answered: still queued.
+        const items = tail === 1 ? [{ ...msg(13, 21), direction: "outbound", delivery_status: "queued" }] : [];
+        return { body: { items, next_cursor: null, prev_cursor: null, tail_cursor: "T2" } };
+      },
+    });
+    const timeline = useTimeline(ref(7));
+    await timeline.load();
+    timeline.setDelivery(13, "sent"); // the report overtook the fetch of its message
+    await timeline.refreshTail();
+    expect(timeline.items.value.find((i) => i.id === 13)?.delivery_status).toBe("sent");
+    timeline.setDelivery(13, "delivered");
+    expect(timeline.items.value.find((i) => i.id === 13)?.delivery_status).toBe("delivered");
   });
 
   it("merges the newest page when an announced message is dated before the tail", async () => {

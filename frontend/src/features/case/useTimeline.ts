@@ -5,7 +5,7 @@ import { ref, type Ref } from "vue";
 import { errorText } from "@/api/http";
 
 import { caseApi, type TimelineItem } from "./api";
-import { mergeItems } from "./timeline";
+import { furtherDelivery, mergeItems, withDeliveries } from "./timeline";
 
 const PAGE = 30;
 
@@ -19,6 +19,11 @@ export function useTimeline(ticketId: Ref<number>) {
   let fetching: Promise<void> | null = null;
   let again = false;
   let generation = 0;
+  // A delivery report can overtake its message (the send runs while the tail is being fetched).
+  const reports = new Map<number, string>();
+  const show = (next: TimelineItem[]) => {
+    items.value = withDeliveries(next, reports);
+  };
 
   async function load(): Promise<void> {
     const mine = ++generation;
@@ -27,7 +32,7 @@ export function useTimeline(ticketId: Ref<number>) {
     try {
       const page = await caseApi.timeline(ticketId.value, { latest: true, limit: PAGE });
       if (mine !== generation) return;
-      items.value = page.items;
+      show(page.items);
       prevCursor.value = page.prev_cursor;
       tailCursor = page.tail_cursor;
     } catch (err) {
@@ -42,7 +47,7 @@ export function useTimeline(ticketId: Ref<number>) {
     loadingEarlier.value = true;
     try {
       const page = await caseApi.timeline(ticketId.value, { before: prevCursor.value, limit: PAGE });
-      items.value = mergeItems(items.value, page.items);
+      show(mergeItems(items.value, page.items));
       prevCursor.value = page.prev_cursor;
     } catch (err) {
       error.value = errorText(err);
@@ -57,7 +62,7 @@ export function useTimeline(ticketId: Ref<number>) {
       // An empty timeline has no tail yet: the newest page is all there is.
       const page = await caseApi.timeline(ticketId.value, { latest: true, limit: PAGE });
       if (mine !== generation) return;
-      items.value = mergeItems(items.value, page.items);
+      show(mergeItems(items.value, page.items));
       tailCursor = page.tail_cursor;
       if (prevCursor.value === null) prevCursor.value = page.prev_cursor;
       return;
@@ -66,7 +71,7 @@ export function useTimeline(ticketId: Ref<number>) {
     while (cursor) {
       const page = await caseApi.timeline(ticketId.value, { cursor, limit: PAGE });
       if (mine !== generation) return;
-      items.value = mergeItems(items.value, page.items);
+      show(mergeItems(items.value, page.items));
       tailCursor = page.tail_cursor ?? tailCursor;
       cursor = page.next_cursor;
     }
@@ -98,12 +103,24 @@ export function useTimeline(ticketId: Ref<number>) {
     await refreshTail();
     if (items.value.some((item) => kind.includes(item.kind) && item.id === id)) return;
     const page = await caseApi.timeline(ticketId.value, { latest: true, limit: PAGE });
-    items.value = mergeItems(items.value, page.items);
+    show(mergeItems(items.value, page.items));
+  }
+
+  /** An entry changed in place (a call rang, was answered, ended): merge the newest page over what is shown. */
+  async function refreshLatest(): Promise<void> {
+    const mine = generation;
+    try {
+      const page = await caseApi.timeline(ticketId.value, { latest: true, limit: PAGE });
+      if (mine === generation) show(mergeItems(items.value, page.items));
+    } catch {
+      // As for the tail: the next event or a resync tries again.
+    }
   }
 
   function setDelivery(messageId: number, status: string): void {
-    items.value = items.value.map((item) => (item.kind === "message" && item.id === messageId ? { ...item, delivery_status: status } : item));
+    reports.set(messageId, furtherDelivery(reports.get(messageId), status) ?? status);
+    show(items.value);
   }
 
-  return { items, loading, error, loadingEarlier, prevCursor, load, loadEarlier, refreshTail, ensureShown, setDelivery };
+  return { items, loading, error, loadingEarlier, prevCursor, load, loadEarlier, refreshTail, refreshLatest, ensureShown, setDelivery };
 }
