@@ -18,6 +18,7 @@ if [ "$(id -u)" -ne 0 ]; then
     SUDO="sudo"
 fi
 $SUDO apt-get update
-# fonts-noto-cjk: the demo data is Chinese; without it screenshots show empty boxes.
-$SUDO apt-get install -y chromium fonts-noto-cjk
+# fonts-noto-cjk: the demo data is Chinese; fonts-noto-color-emoji: the channel and bell icons.
+# Without them screenshots show empty boxes.
+$SUDO apt-get install -y chromium fonts-noto-cjk fonts-noto-color-emoji
 echo "chromium installed: $(command -v chromium)"
