@@ -1,11 +1,15 @@
 #!/bin/sh
 # Debian's chromium for the browser tests (tests/e2e) and screenshots; Playwright drives it with
 # executable_path=/usr/bin/chromium, so `playwright install` (a browser download) is never needed.
-# Idempotent: does nothing when chromium is already there. Needs root or sudo.
+# Idempotent: does nothing when chromium and the fonts are already there. Needs root or sudo.
 set -eu
 
 CHROMIUM="${SERVICE_HUB_CHROMIUM:-/usr/bin/chromium}"
-if [ -x "$CHROMIUM" ]; then
+FONTS_PRESENT=yes
+if command -v dpkg >/dev/null 2>&1; then
+    dpkg -s fonts-noto-cjk fonts-noto-color-emoji >/dev/null 2>&1 || FONTS_PRESENT=no
+fi
+if [ -x "$CHROMIUM" ] && [ "$FONTS_PRESENT" = yes ]; then
     echo "chromium present: $CHROMIUM"
     exit 0
 fi
