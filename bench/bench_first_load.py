@@ -40,7 +40,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,27 +53,18 @@ from bench.common import (
     RESULTS_DIR,
     create_database,
     machine,
+    percentile,
     provenance,
     sqlalchemy_url,
+    wait_http,
     write_result,
 )
+from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS  # the browser tests' flags: no calls to Google's hosts while measuring
 
 DATABASE = "servicehub_bench_firstload"
 AGENT_EMAIL = "firstload.agent@bench.servicehub.test"
 FRONTEND = REPO_ROOT / "frontend"
 DIST_INDEX = FRONTEND / "dist" / "index.html"
-CHROMIUM = os.environ.get("SERVICE_HUB_CHROMIUM", "/usr/bin/chromium")
-# The same flags as tests/e2e/conftest.py: no calls to Google's hosts while measuring.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TARGET_SECONDS = 1.5
 TARGET_JS_GZIP_KB = 400
@@ -358,23 +348,6 @@ def seed(app: Any, tickets: int, seed_value: int = 7) -> dict[str, Any]:
 # --- the server -----------------------------------------------------------------------------------
 
 
-def wait_http(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/readyz", timeout=2).close()
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server did not start (exit {process.poll()})") from None
-            time.sleep(0.2)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
-
-
 # --- one load -------------------------------------------------------------------------------------
 
 
@@ -536,7 +509,7 @@ def main() -> None:
         [sys.executable, "-m", "service_hub.realtime.publisher"], cwd=REPO_ROOT, env=env, stdout=publisher_log, stderr=publisher_log
     )
     try:
-        wait_http(url, server)
+        wait_http(url, server, path="/readyz")
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as playwright:

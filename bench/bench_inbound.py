@@ -46,7 +46,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -58,16 +57,19 @@ from bench.common import (
     DEFAULT_SERVER_URL,
     REPO_ROOT,
     RESULTS_DIR,
+    cpu_by_pid,
     create_database,
     libpq_url,
     machine,
+    machine_busy_seconds,
+    percentile,
     provenance,
     sqlalchemy_url,
+    wait_http,
     write_result,
 )
 
 DATABASE = "servicehub_bench_inbound"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 ACCOUNT_SID = "AC" + "b" * 32
 AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
 OUR_NUMBER = "+8610695500001"
@@ -82,17 +84,6 @@ FOLLOW_UPS = ["还在吗\uff1f", "Any update?", "谢谢", "I also tried restarti
 
 
 # --- /proc ----------------------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def machine_busy_seconds() -> tuple[float, float]:
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return (sum(values) - idle) / CLK_TCK, sum(values) / CLK_TCK
 
 
 def wait_for_quiet(max_busy_pct: float, timeout_s: float) -> dict[str, Any]:
@@ -150,25 +141,10 @@ def postgres_pids(server_url: str) -> list[int]:
     return sorted({r[0] for r in rows} | set(postmaster))
 
 
-def cpu_by_pid(pids: list[int]) -> dict[int, float]:
-    found = {}
-    for pid in pids:
-        try:
-            found[pid] = cpu_seconds(pid)
-        except OSError:
-            continue
-    return found
-
-
 def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU seconds between the snapshots; a process new at the end (a pool's new PostgreSQL backend)
     started during the window, so all of its CPU counts."""
     return sum(after[pid] - before.get(pid, 0.0) for pid in after)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def summary(values: list[float]) -> dict[str, float] | None:
@@ -324,18 +300,6 @@ def signed_requests(schedule: list[dict[str, Any]], path: str, url_base: str) ->
         }
         out.append([item["offset"], path, urlencode(fields), validator.compute_signature(url_base + path, fields), item["sid"]])
     return out
-
-
-def wait_http(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=2).close()
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server did not start (exit {process.poll()})") from None
-            time.sleep(0.2)
 
 
 class Listener:

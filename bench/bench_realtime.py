@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +38,16 @@ from bench.common import (
     DEFAULT_SERVER_URL,
     REPO_ROOT,
     RESULTS_DIR,
+    cpu_by_pid,
     create_database,
     machine,
+    machine_busy_seconds,
+    percentile,
     provenance,
+    wait_http,
 )
 
 DATABASE = "servicehub_bench_rt"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # --- /proc --------------------------------------------------------------------------------------
@@ -58,18 +60,6 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def machine_busy_seconds() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine, from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return (sum(values) - idle) / CLK_TCK, sum(values) / CLK_TCK
-
-
 def postgres_pids() -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
@@ -80,16 +70,6 @@ def postgres_pids() -> list[int]:
             except OSError:
                 continue
     return pids
-
-
-def cpu_by_pid(pids: list[int]) -> dict[int, float]:
-    found = {}
-    for pid in pids:
-        try:
-            found[pid] = cpu_seconds(pid)
-        except OSError:
-            continue
-    return found
 
 
 def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
@@ -189,23 +169,6 @@ def seed(app: Any, clients: int, members: int) -> dict[str, Any]:
             )
         db.session.commit()
         return {"dept_d": dept_d.id, "dept_e": dept_e.id, "ticket": ticket.id, "clients": specs}
-
-
-def wait_http(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=2).close()
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server did not start (exit {process.poll()})") from None
-            time.sleep(0.2)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 # --- the run --------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +104,51 @@ def provenance() -> dict[str, Any]:
         return {"source": os.environ["BENCH_SOURCE"], "load_average": os.getloadavg()}
     changed = git("status", "--porcelain", "--", "service_hub", "migrations", "config").splitlines()
     return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_app_files": changed, "load_average": os.getloadavg()}
+
+
+# --- processes and the machine, from /proc ---------------------------------------------------------
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """cpu_seconds of each process still alive."""
+    found = {}
+    for pid in pids:
+        try:
+            found[pid] = cpu_seconds(pid)
+        except OSError:
+            continue
+    return found
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / CLK_TCK, sum(values) / CLK_TCK
+
+
+def wait_http(url: str, process: subprocess.Popen[bytes], seconds: float = 120, path: str = "/healthz") -> None:
+    """Wait until the server answers `path`; give up if it exits or takes longer than `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}{path}", timeout=2).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the server did not start (exit {process.poll()})") from None
+            time.sleep(0.2)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The nearest-rank percentile (p in 0..100) of unsorted values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]

@@ -30,17 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CHROMIUM = os.environ.get("SERVICE_HUB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 (after the sys.path line)
+
 PASSWORD = "servicehub-demo"  # noqa: S105  (the published demo password)
 AGENT = "bj.hotline1@servicehub.example"
 SUPERVISOR = "bj.supervisor@servicehub.example"

@@ -20,23 +20,12 @@ from twilio.request_validator import RequestValidator
 
 from tests.channels import recording_server
 from tests.e2e import world
+from tests.e2e.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import PASSWORD
 from tests.realtime.served_app import Served, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist" / "index.html"
-CHROMIUM = os.environ.get("SERVICE_HUB_CHROMIUM", "/usr/bin/chromium")
-# No network beyond 127.0.0.1 here: without these flags chromium keeps calling Google's hosts.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TIMEOUT_MS = 15_000
 
