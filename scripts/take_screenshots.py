@@ -8,7 +8,8 @@ revenue (`flask value import` / `recompute`), complaints forwarded and dispatche
 billing back office (its board), and on one hotline ticket an earlier WeChat message from the same
 customer and an internal note that @mentions the supervisor. Debian's chromium through Playwright
 (the e2e tests' flags), viewport 1440x900 at 1x; English, and the inbox once more in Chinese.
-Needs the built app (frontend/dist), fonts-noto-cjk (scripts/install-browser.sh) and, for the\nchannel and bell icons, fonts-noto-color-emoji.
+Needs the built app (frontend/dist), fonts-noto-cjk (scripts/install-browser.sh) and, for the
+channel and bell icons, fonts-noto-color-emoji.
 """
 
 from __future__ import annotations
