@@ -9,6 +9,8 @@ only: the server is the embedded default on its own SQLite file.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +49,30 @@ class App:
     @property
     def url(self) -> str:
         return self.served.url
+
+    def flask(self, *command: str) -> subprocess.CompletedProcess[str]:
+        """Run a `flask` command (sla-escalate, ...) against the served instance, as its cron would."""
+        database = self.served.engine.url.database
+        assert database is not None
+        env = {
+            **os.environ,
+            "SERVICE_HUB_ENV": "embedded",
+            "SERVICE_HUB_INSTANCE": str(Path(database).parent),
+            "DATABASE_URL": self.served.engine.url.render_as_string(hide_password=False),
+            "SECRET_KEY": "r" * 40,  # the served app's (tests/realtime/served_app.serve)
+            "PYTHONPATH": str(ROOT),
+        }
+        env.pop("REDIS_URL", None)
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "service_hub.wsgi", *command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return result
 
     def inbound_sms(self, body: str, sender: str = world.CUSTOMER_PHONE, sid: str | None = None) -> int:
         """A customer's SMS as Twilio delivers it: form-encoded, signed with twilio's RequestValidator."""

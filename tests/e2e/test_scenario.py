@@ -17,13 +17,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,7 +30,6 @@ from twilio.request_validator import RequestValidator
 from tests.e2e import world
 from tests.e2e.conftest import App, Session
 
-ROOT = Path(__file__).resolve().parents[2]
 LOAD_MS = 15_000  # a page of the list on a busy 2-core machine
 
 
@@ -91,26 +87,7 @@ def warn_now(app: App, ticket_id: int) -> None:
         conn.execute(
             sa.update(clocks).where(clocks.c.id == clock_id).values(warn_at=now - timedelta(seconds=1), due_at=now + timedelta(minutes=30))
         )
-    database = app.served.engine.url.database
-    assert database is not None
-    env = {
-        **os.environ,
-        "SERVICE_HUB_ENV": "embedded",
-        "SERVICE_HUB_INSTANCE": str(Path(database).parent),
-        "DATABASE_URL": app.served.engine.url.render_as_string(hide_password=False),
-        "SECRET_KEY": "r" * 40,
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("REDIS_URL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "service_hub.wsgi", "sla-escalate"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = app.flask("sla-escalate")
     assert re.search(r"'warned': [1-9]", result.stdout), result.stdout
 
 

@@ -8,20 +8,14 @@ the risk list. Cy's board receives a complaint dispatched to the back office liv
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from tests.e2e.conftest import App
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def api(app: App, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
@@ -50,26 +44,7 @@ def bring_warning_forward(app: App) -> None:
             .where(SlaClock.__table__.c.id == app.ids["sv_risk_clock"])
             .values(warn_at=now - timedelta(seconds=1), due_at=now + timedelta(minutes=10))
         )
-    database = app.served.engine.url.database
-    assert database is not None
-    env = {
-        **os.environ,
-        "SERVICE_HUB_ENV": "embedded",
-        "SERVICE_HUB_INSTANCE": str(Path(database).parent),
-        "DATABASE_URL": app.served.engine.url.render_as_string(hide_password=False),
-        "SECRET_KEY": "r" * 40,
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("REDIS_URL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "service_hub.wsgi", "sla-escalate"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = app.flask("sla-escalate")
     assert "'warned': 1" in result.stdout, result.stdout
 
 
