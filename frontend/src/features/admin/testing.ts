@@ -1,10 +1,10 @@
 // Test helpers for the admin screens: the app's real i18n, and fetch answered by a table of routes
 // (the API's edge), recording every request with its parsed JSON body.
 import { flushPromises, mount } from "@vue/test-utils";
-import { vi } from "vitest";
 import type { Component } from "vue";
 
 import { i18n, setLocale } from "@/i18n";
+import { stubFetch } from "@/testing/stubFetch";
 
 export interface Call {
   method: string;
@@ -17,19 +17,14 @@ type Answer = unknown | ((body: unknown) => [number, unknown]);
 /** routes: "METHOD /path" (without /api/v1 and the query) -> JSON answer, or fn(body) -> [status, json]. */
 export function fakeApi(routes: Record<string, Answer>): Call[] {
   const calls: Call[] = [];
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (url: string, init?: RequestInit) => {
-      const method = init?.method ?? "GET";
-      const path = new URL(url, "http://test").pathname.replace(/^\/api\/v1/, "");
-      const body = typeof init?.body === "string" ? JSON.parse(init.body) : undefined;
-      calls.push({ method, path, body });
-      const answer = routes[`${method} ${path}`];
-      if (answer === undefined) return new Response(JSON.stringify({ detail: `no route ${method} ${path}` }), { status: 404, headers: { "Content-Type": "application/json" } });
-      const [status, json] = typeof answer === "function" ? (answer as (b: unknown) => [number, unknown])(body) : [200, answer];
-      return new Response(status === 204 ? null : JSON.stringify(json), { status, headers: { "Content-Type": "application/problem+json" } });
-    }),
-  );
+  stubFetch(({ method, path: fullPath, body }) => {
+    const path = fullPath.replace(/^\/api\/v1/, "");
+    calls.push({ method, path, body });
+    const answer = routes[`${method} ${path}`];
+    if (answer === undefined) return { status: 404, body: { detail: `no route ${method} ${path}` } };
+    const [status, json] = typeof answer === "function" ? (answer as (b: unknown) => [number, unknown])(body) : [200, answer];
+    return { status, body: json, contentType: "application/problem+json" };
+  });
   return calls;
 }
 

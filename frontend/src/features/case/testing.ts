@@ -1,5 +1,5 @@
 // Test helpers for the case view: a fetch stand-in that answers by path and records the calls.
-import { vi } from "vitest";
+import { stubFetch } from "@/testing/stubFetch";
 
 export interface Call {
   method: string;
@@ -12,21 +12,17 @@ type Answer = { status?: number; body: unknown } | ((call: Call) => { status?: n
 /** Answers fetches by "METHOD /path" prefix (query ignored); unknown requests get a 404. */
 export function fakeFetch(routes: Record<string, Answer>): Call[] {
   const calls: Call[] = [];
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (url: string, init: RequestInit = {}) => {
-      const method = init.method ?? "GET";
-      const call = { method, url, body: init.body ? JSON.parse(String(init.body)) : undefined };
-      calls.push(call);
-      const path = url.split("?")[0];
-      const key = Object.keys(routes)
-        .filter((k) => `${method} ${path}`.startsWith(k))
-        .sort((a, b) => b.length - a.length)[0];
-      const found = key ? routes[key] : { status: 404, body: { type: "about:blank", detail: "no such path" } };
-      const answer = typeof found === "function" ? found(call) : found;
-      return new Response(JSON.stringify(answer.body), { status: answer.status ?? 200, headers: { "Content-Type": "application/json" } });
-    }),
-  );
+  stubFetch(({ method, url, body }) => {
+    const call = { method, url, body };
+    calls.push(call);
+    const path = url.split("?")[0];
+    const key = Object.keys(routes)
+      .filter((k) => `${method} ${path}`.startsWith(k))
+      .sort((a, b) => b.length - a.length)[0];
+    const found = key ? routes[key] : { status: 404, body: { type: "about:blank", detail: "no such path" } };
+    const answer = typeof found === "function" ? found(call) : found;
+    return { status: answer.status ?? 200, body: answer.body };
+  });
   return calls;
 }
 

@@ -7,6 +7,7 @@ import { createMemoryHistory, createRouter } from "vue-router";
 import { i18n, setLocale } from "@/i18n";
 import { realtime, type OutboxEvent } from "@/realtime/socket";
 import { useSessionStore } from "@/stores/session";
+import { stubFetch } from "@/testing/stubFetch";
 
 import type { TicketRow } from "./api";
 import InboxView from "./InboxView.vue";
@@ -24,27 +25,19 @@ interface Call {
 let calls: Call[];
 let listAnswer: (url: URL) => TicketRow[];
 
-function json(data: unknown, status = 200): Response {
-  return new Response(JSON.stringify(data), { status, headers: { "Content-Type": "application/json" } });
-}
-
 beforeEach(() => {
   calls = [];
   setLocale("en");
   setActivePinia(createPinia());
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (input: string, init: RequestInit = {}) => {
-      const url = new URL(input, "http://localhost");
-      const method = init.method ?? "GET";
-      calls.push({ method, url, body: init.body ? JSON.parse(String(init.body)) : null });
-      if (url.pathname === "/api/v1/departments") return json([{ id: 7, name: "Front line", kind: "department", parent_id: null, is_active: true }]);
-      if (url.pathname.endsWith("/queue")) return json({ department_id: 7, total_waiting: 4, items: [] });
-      if (url.pathname === "/api/v1/tickets") return json({ items: listAnswer(url), next_cursor: null });
-      if (method === "PATCH") return json(makeRow(2, { assignee: { id: 1, name: "Ada" } }));
-      return json({}, 404);
-    }),
-  );
+  stubFetch(({ method, url: input, body }) => {
+    const url = new URL(input, "http://localhost");
+    calls.push({ method, url, body: body ?? null });
+    if (url.pathname === "/api/v1/departments") return { body: [{ id: 7, name: "Front line", kind: "department", parent_id: null, is_active: true }] };
+    if (url.pathname.endsWith("/queue")) return { body: { department_id: 7, total_waiting: 4, items: [] } };
+    if (url.pathname === "/api/v1/tickets") return { body: { items: listAnswer(url), next_cursor: null } };
+    if (method === "PATCH") return { body: makeRow(2, { assignee: { id: 1, name: "Ada" } }) };
+    return { status: 404, body: {} };
+  });
 });
 const mounted: Array<{ unmount(): void }> = [];
 afterEach(() => {

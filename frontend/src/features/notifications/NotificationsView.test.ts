@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { cleanup, mountWith } from "@/features/customer/testing";
 import { realtime } from "@/realtime/socket";
+import { stubFetch } from "@/testing/stubFetch";
 
 import type { Notification } from "./api";
 import NotificationsView from "./NotificationsView.vue";
@@ -26,14 +27,10 @@ beforeEach(() => {
   calls = [];
   pages = [];
   // The edge: the server's answers. GETs take the next queued page; the mark-read POST answers counts.
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (url: string, init: RequestInit) => {
-      calls.push({ url, method: init.method ?? "GET", body: init.body ? JSON.parse(String(init.body)) : null });
-      const body = init.method === "POST" ? { marked: 1, unread_count: 0 } : pages.shift();
-      return new Response(JSON.stringify(body), { status: 200, headers: { "Content-Type": "application/json" } });
-    }),
-  );
+  stubFetch(({ url, method, body }) => {
+    calls.push({ url, method, body: body ?? null });
+    return { body: method === "POST" ? { marked: 1, unread_count: 0 } : pages.shift() };
+  });
 });
 
 afterEach(() => {

@@ -8,6 +8,7 @@ import { createMemoryHistory, createRouter } from "vue-router";
 import { vi } from "vitest";
 
 import { i18n, setLocale } from "@/i18n";
+import { stubFetch } from "@/testing/stubFetch";
 
 const Blank = { template: "<div />" };
 const mounted: Array<{ unmount(): void }> = [];
@@ -21,17 +22,12 @@ export interface Call {
 /** fetch answered from `routes` ("GET /api/v1/x" -> JSON body); every call recorded. */
 export function fakeFetch(routes: Record<string, unknown>): Call[] {
   const calls: Call[] = [];
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (url: string, init: RequestInit) => {
-      const method = init.method ?? "GET";
-      const path = url.split("?")[0]!;
-      calls.push({ method, path: url, body: init.body ? JSON.parse(String(init.body)) : undefined });
-      const key = `${method} ${path}`;
-      if (!(key in routes)) return new Response(JSON.stringify({ title: "Not Found", status: 404 }), { status: 404, headers: { "Content-Type": "application/problem+json" } });
-      return new Response(JSON.stringify(routes[key]), { status: 200, headers: { "Content-Type": "application/json" } });
-    }),
-  );
+  stubFetch(({ method, url, path, body }) => {
+    calls.push({ method, path: url, body });
+    const key = `${method} ${path}`;
+    if (!(key in routes)) return { status: 404, body: { title: "Not Found", status: 404 }, contentType: "application/problem+json" };
+    return { body: routes[key] };
+  });
   return calls;
 }
 
